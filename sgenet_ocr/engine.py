@@ -1,0 +1,51 @@
+"""The interface an OCR engine plugin implements."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+
+class OcrEngine:
+    """An OCR engine split into its two stages so a restorer can sit between them.
+
+    Required: :meth:`detect` and :meth:`recognize`. Everything else is an optional capability
+    with a default, so new capabilities can be added without breaking existing engines.
+
+    Images and crops are ``uint8`` arrays in :attr:`color_order` ("RGB" or "BGR"); the core
+    converts them before calling the engine.
+    """
+
+    name: str = "engine"
+    color_order: str = "RGB"
+
+    def detect(self, image: np.ndarray) -> list[np.ndarray]:
+        """Find text in a page.
+
+        Args:
+            image: ``(H, W, 3)`` ``uint8`` page in :attr:`color_order`.
+
+        Returns:
+            A list of ``(4, 2)`` float32 quads in page pixels, clockwise from top-left.
+        """
+        raise NotImplementedError
+
+    def recognize(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
+        """Read a batch of rectified, horizontal text crops.
+
+        Args:
+            crops: ``(h, w, 3)`` ``uint8`` crops in :attr:`color_order`, of any sizes.
+
+        Returns:
+            One ``(text, confidence)`` per crop, confidence in ``[0, 1]``.
+        """
+        raise NotImplementedError
+
+    # Optional capabilities ---------------------------------------------------------------
+
+    def version(self) -> str:
+        """A version string for reports (engine package version and model names)."""
+        return "unknown"
+
+    def close(self) -> None:
+        """Release resources (sessions, threads). Called once when the pipeline is closed."""

@@ -1,0 +1,57 @@
+"""Errors the user can act on, each with the process exit code the CLI returns for it.
+
+Every error here prints as one line (``sgenet-ocr: error: ...``) and never as a traceback.
+"""
+from __future__ import annotations
+
+
+class SgenetOcrError(Exception):
+    """Base class: a problem the user can fix, reported in one line."""
+
+    exit_code = 1
+
+
+class UsageError(SgenetOcrError):
+    """Bad command line or API arguments: unknown engine, restorer or preset names, bad values."""
+
+    exit_code = 2
+
+
+class InputImageError(SgenetOcrError):
+    """An input file is missing, corrupt, truncated, empty, too large or not an image."""
+
+    exit_code = 3
+
+
+class MissingDependencyError(SgenetOcrError):
+    """An optional package is not installed; the message names the pip extra to install."""
+
+    exit_code = 4
+
+    def __init__(self, package: str, extra: str, what: str | None = None):
+        self.package, self.extra = package, extra
+        what = what or f"this feature needs the '{package}' package"
+        super().__init__(f"{what}: install it with pip install 'sgenet-ocr[{extra}]'")
+
+
+class PluginError(SgenetOcrError):
+    """A plugin failed to load or raised inside a hook; the message names the plugin."""
+
+    exit_code = 5
+
+
+class ModelError(SgenetOcrError):
+    """Model weights are missing, corrupt (sha256 mismatch) or do not fit the architecture."""
+
+    exit_code = 6
+
+
+EXIT_CODES = {
+    0: "success: every input was processed",
+    1: "unexpected internal error (please report it)",
+    2: "usage error: bad arguments, unknown engine/restorer/preset/plugin name",
+    3: "one or more inputs could not be read (the others were still processed)",
+    4: "an optional package is missing (the message names the pip extra)",
+    5: "a plugin failed to load or raised (the message names it)",
+    6: "model weights missing or corrupt",
+}
