@@ -35,14 +35,19 @@ class PluginHost:
             self._load_entry_points()
         for spec in plugins:
             self.load(spec)
-        try:
-            self.pm.check_pending()
-        except pluggy.PluginValidationError as exc:
-            raise PluginError(f"plugin {exc.plugin_name!r} implements unknown hooks: {exc}") from None
+        self._check_pending()
         self.engines = Registry("engine")
         self.restorers = Registry("restorer")
         self._fill(self.engines, "register_engines")
         self._fill(self.restorers, "register_restorers")
+
+    def _check_pending(self) -> None:
+        """Hook implementations must match a hookspec (catches typos in plugins)."""
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            name = self.pm.get_name(exc.plugin) if exc.plugin is not None else "?"
+            raise PluginError(f"plugin {name!r} implements a hook that does not exist: {exc}") from None
 
     @property
     def hook(self):

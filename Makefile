@@ -1,0 +1,36 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# The venv is rebuilt when the dependency list changes.
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-10)
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PIP    := $(BIN)/python -m pip -q --disable-pip-version-check
+DATA   ?= $(or $(SGENET_DATA),../shared/data)
+
+.PHONY: setup demo test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v tesseract >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch and torchvision first, pinned to the builds that import together on CPU
+	$(PIP) install torch==2.14.1 torchvision==0.29.1
+	$(PIP) install -e '.[all,dev]'
+	@rm -f $(VENV)/.installed-*; touch $@
+
+demo: setup
+	$(BIN)/python -m sgenet_ocr.pipeline examples/street_sign.jpg --compare \
+	    --json out/demo.json --annotate out/demo.png --save-crops out/demo_crops
+	@echo "annotated page: out/demo.png   results: out/demo.json   restored crops: out/demo_crops/"
+
+test: setup
+	SGENET_DATA=$(DATA) $(BIN)/python -m pytest -q --timeout 900
+
+bench: setup
+	SGENET_DATA=$(DATA) $(BIN)/python benchmarks/run_all.py --data $(DATA)
+
+clean:
+	rm -rf $(VENV) out build *.egg-info

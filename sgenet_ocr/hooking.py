@@ -1,0 +1,51 @@
+"""``hook(obj)`` / ``unhook(obj)``: put the restoration stage inside a user's own engine object."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Iterable, TypeVar
+
+from .errors import UsageError
+from .pipeline import DEFAULT_MIN_HEIGHT, check_device, default_restorer
+from .plugin_manager import PluginHost
+from .stage import RestorationStage
+
+T = TypeVar("T")
+_ATTR = "_sgenet_ocr_unhook"
+
+
+def hook(target: T, restorer: str | None = None, min_height: float = DEFAULT_MIN_HEIGHT,
+         device: str = "cpu", plugins: Iterable[str] = ()) -> T:
+    """Make ``target`` (e.g. an ``easyocr.Reader``) restore small crops before recognising them.
+
+    The user's own calls (``reader.readtext(...)``) keep their signature and output format.
+    Hooking an already hooked object replaces the earlier stage. Returns ``target``; its
+    stage (with running ``stats``) is at ``target._sgenet_ocr_stage``.
+    """
+    check_device(device)
+    host = PluginHost(plugins)
+    restorer_obj = host.restorers.create(restorer or default_restorer(), device=device)
+    options = SimpleNamespace(min_height=min_height, device=device, compare=False)
+    stage = RestorationStage(host, restorer_obj, options)
+    unhook(target)
+    undo = host.hook.hook_engine_object(target=target, stage=stage)
+    if undo is None:
+        raise UsageError(
+            f"no plugin knows how to hook a {type(target).__module__}.{type(target).__qualname__}; "
+            f"engine plugins loaded: {', '.join(host.engines.names()) or 'none'}"
+        )
+    setattr(target, _ATTR, undo)
+    setattr(target, "_sgenet_ocr_stage", stage)
+    return target
+
+
+def unhook(target: T) -> T:
+    """Undo :func:`hook`; a no-op for objects that are not hooked."""
+    undo = getattr(target, _ATTR, None)
+    if undo is not None:
+        undo()
+        for attr in (_ATTR, "_sgenet_ocr_stage"):
+            try:
+                delattr(target, attr)
+            except AttributeError:
+                pass
+    return target

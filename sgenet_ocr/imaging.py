@@ -1,0 +1,123 @@
+"""Loading images safely and converting them to the RGB ``uint8`` arrays the core works in."""
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import InputImageError
+
+MAX_PIXELS = 80_000_000  # a 10000 x 8000 scan; beyond this it is a decompression bomb or a mistake
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pbm", ".pgm", ".ppm"}
+
+
+def load_image(source) -> np.ndarray:
+    """Read a path, bytes, PIL image or array into an ``(H, W, 3)`` RGB ``uint8`` array.
+
+    Handles EXIF rotation, palette, grey, 16-bit, RGBA/LA (composited on white) and CMYK.
+    Raises :class:`InputImageError` with a one-line reason for anything else.
+    """
+    if isinstance(source, np.ndarray):
+        return array_to_rgb(source)
+    if isinstance(source, Image.Image):
+        return pil_to_rgb(source)
+    if isinstance(source, (bytes, bytearray)):
+        return _open_checked(io.BytesIO(source), "<bytes>")
+    path = Path(source)
+    if not path.exists():
+        raise InputImageError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputImageError(f"{path}: is a folder, not an image")
+    if path.stat().st_size == 0:
+        raise InputImageError(f"{path}: empty file")
+    return _open_checked(path, str(path))
+
+
+def _open_checked(fp, name: str) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(fp) as img:
+                w, h = img.size
+                if w == 0 or h == 0:
+                    raise InputImageError(f"{name}: image has zero size ({w}x{h})")
+                if w * h > MAX_PIXELS:
+                    raise InputImageError(
+                        f"{name}: image too large ({w}x{h} = {w * h / 1e6:.0f} MP, limit "
+                        f"{MAX_PIXELS / 1e6:.0f} MP)"
+                    )
+                img.load()
+                return pil_to_rgb(img)
+        except InputImageError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise InputImageError(f"{name}: refused as a decompression bomb ({exc})") from None
+        except UnidentifiedImageError:
+            raise InputImageError(f"{name}: not an image file (or a format Pillow cannot read)") from None
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise InputImageError(f"{name}: corrupt or truncated image ({exc})") from None
+
+
+def pil_to_rgb(img: Image.Image) -> np.ndarray:
+    img = ImageOps.exif_transpose(img)
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        return array_to_rgb(np.asarray(img))
+    if img.mode == "P":
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA"):
+        background = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, img.convert("RGBA"))
+    return np.ascontiguousarray(np.asarray(img.convert("RGB")))
+
+
+def array_to_rgb(array: np.ndarray) -> np.ndarray:
+    """Any grey/RGB/RGBA array of integer or float type to RGB ``uint8``."""
+    a = np.asarray(array)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
+        raise InputImageError(f"array of shape {a.shape} is not an image (need HxW, HxWx3 or HxWx4)")
+    if a.shape[0] == 0 or a.shape[1] == 0:
+        raise InputImageError(f"image has zero size ({a.shape[1]}x{a.shape[0]})")
+    if a.dtype != np.uint8:
+        a = _to_uint8(a)
+    if a.ndim == 2:
+        a = np.repeat(a[:, :, None], 3, axis=2)
+    elif a.shape[2] == 4:
+        alpha = a[:, :, 3:4].astype(np.float32) / 255
+        a = (a[:, :, :3] * alpha + 255 * (1 - alpha)).round().astype(np.uint8)
+    return np.ascontiguousarray(a)
+
+
+def _to_uint8(a: np.ndarray) -> np.ndarray:
+    if a.dtype == np.bool_:
+        return a.astype(np.uint8) * 255
+    if np.issubdtype(a.dtype, np.floating):
+        a = np.nan_to_num(a.astype(np.float64))
+        top = 1.0 if a.max(initial=0) <= 1.0 else 255.0
+        return np.clip(a / top * 255, 0, 255).round().astype(np.uint8)
+    # 16-bit and wider integers: scale by the type's range when the data uses it, else by the max
+    top = 65535 if a.max(initial=0) > 255 else 255
+    return np.clip(a.astype(np.float64) / top * 255, 0, 255).round().astype(np.uint8)
+
+
+def to_order(image: np.ndarray, order: str) -> np.ndarray:
+    """RGB <-> BGR conversion (the same swap both ways)."""
+    if order == "RGB":
+        return image
+    if order == "BGR":
+        return np.ascontiguousarray(image[:, :, ::-1])
+    raise ValueError(f"unknown colour order {order!r}")
+
+
+def resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Bicubic resize (antialiased when shrinking) of a ``uint8`` image."""
+    width, height = max(1, int(width)), max(1, int(height))
+    return np.asarray(Image.fromarray(image).resize((width, height), Image.BICUBIC))
+
+
+def list_images(folder: Path) -> list[Path]:
+    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())

@@ -1,0 +1,163 @@
+"""The OCR pipeline: detect -> crop -> restore the small crops -> recognise."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Iterable
+
+import numpy as np
+
+from ..errors import InputImageError, PluginError, SgenetOcrError, UsageError
+from ..geometry import is_degenerate, order_clockwise, perspective_crop
+from ..imaging import load_image, to_order
+from ..plugin_manager import PluginHost
+from ..results import Document, Page, Word
+from ..stage import RestorationStage
+
+DEFAULT_MIN_HEIGHT = 24
+
+
+def default_restorer() -> str:
+    """``sgenet`` once trained weights are shipped, else ``bicubic``."""
+    try:
+        from ..models import has_pretrained
+    except ImportError:
+        return "bicubic"
+    return "sgenet" if has_pretrained("sgenet") else "bicubic"
+
+
+class Pipeline:
+    """An engine with a restoration stage between its detection and its recognition.
+
+    Args:
+        engine: engine name (see ``--list-plugins``).
+        restorer: restorer name; ``None`` picks :func:`default_restorer`.
+        min_height: crops whose text is lower than this (page px) are restored.
+        device: "cpu" or "cuda", passed to the restorer (and to engines that accept it).
+        compare: also recognise the unrestored crops, to report the engine-alone reading.
+        plugins: extra plugins (``.py`` paths or module names).
+        engine_options / restorer_options: passed to the factories.
+        keep_crops: keep each restored word's (original, restored) crops on the page.
+        options: extra values for hooks (e.g. options added by plugins' ``add_options``).
+    """
+
+    def __init__(self, engine: str = "easyocr", restorer: str | None = None,
+                 min_height: float = DEFAULT_MIN_HEIGHT, device: str = "cpu",
+                 compare: bool = False, plugins: Iterable[str] = (),
+                 engine_options: dict[str, Any] | None = None,
+                 restorer_options: dict[str, Any] | None = None,
+                 keep_crops: bool = False, options: dict[str, Any] | None = None):
+        if min_height is None or not np.isfinite(min_height) or min_height < 0:
+            raise UsageError(f"min_height must be a number >= 0, got {min_height!r}")
+        check_device(device)
+        self.host = PluginHost(plugins)
+        restorer = restorer or default_restorer()
+        # Names are checked before anything heavy is loaded, so typos fail fast.
+        self.host.engines.factory(engine)
+        self.host.restorers.factory(restorer)
+        self.options = SimpleNamespace(**(options or {}))
+        self.options.min_height, self.options.device, self.options.compare = min_height, device, compare
+        self.engine_name, self.restorer_name = engine, restorer
+        self.compare, self.keep_crops = compare, keep_crops
+        self.engine = self.host.engines.create(engine, **(engine_options or {}))
+        self.restorer = self.host.restorers.create(restorer, device=device, **(restorer_options or {}))
+        self.stage = RestorationStage(self.host, self.restorer, self.options)
+
+    def run(self, image, source: str | None = None) -> Page:
+        """OCR one page (path, bytes, PIL image or array)."""
+        if source is None:
+            source = str(image) if isinstance(image, (str, Path)) else "<image>"
+        rgb = load_image(image)
+        order = self.engine.color_order
+        page = Page(source=source, width=rgb.shape[1], height=rgb.shape[0], engine=self.engine_name,
+                    restorer=self.restorer_name, compare=self.compare)
+
+        t0 = time.perf_counter()
+        quads = []
+        for q in self._engine_call("detect", to_order(rgb, order)):
+            q = order_clockwise(q)
+            if is_degenerate(q, rgb.shape):
+                page.skipped_boxes += 1
+            else:
+                quads.append(q)
+        t1 = time.perf_counter()
+        crops = [perspective_crop(rgb, q) for q in quads]
+        t2 = time.perf_counter()
+        final, flags = self.stage.apply(crops, quads)
+        t3 = time.perf_counter()
+        readings = self._recognize(final)
+        t4 = time.perf_counter()
+        page.timings = {"detect": t1 - t0, "restore": t3 - t2, "recognize": t4 - t3}
+
+        baseline = readings
+        if self.compare and any(flags):
+            restored_idx = [i for i, f in enumerate(flags) if f]
+            t5 = time.perf_counter()
+            engine_alone = self._recognize([crops[i] for i in restored_idx])
+            page.timings["recognize_baseline"] = time.perf_counter() - t5
+            baseline = list(readings)
+            for i, r in zip(restored_idx, engine_alone):
+                baseline[i] = r
+
+        for i, (quad, (text, conf)) in enumerate(zip(quads, readings)):
+            word = Word(quad=quad, text=text, confidence=float(conf), restored=flags[i])
+            if self.compare:
+                word.baseline_text, word.baseline_confidence = baseline[i][0], float(baseline[i][1])
+            page.words.append(word)
+            if self.keep_crops and flags[i]:
+                page.crops.append((i, crops[i], final[i]))
+        self.host.hook.page_done(page=page, options=self.options)
+        return page
+
+    def run_many(self, inputs: Iterable, progress: bool = False) -> Document:
+        """OCR several pages; a bad input is recorded in ``Document.errors``, the rest go on."""
+        from tqdm import tqdm
+
+        inputs = list(inputs)
+        doc = Document()
+        for item in tqdm(inputs, desc="pages", unit="page", disable=not progress or len(inputs) < 2):
+            try:
+                doc.pages.append(self.run(item))
+            except InputImageError as exc:
+                doc.errors.append({"source": str(item), "error": str(exc)})
+        return doc
+
+    def _recognize(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        if not crops:
+            return []
+        order = self.engine.color_order
+        readings = self._engine_call("recognize", [to_order(c, order) for c in crops])
+        if len(readings) != len(crops):
+            raise PluginError(f"engine {self.engine_name!r} returned {len(readings)} readings for {len(crops)} crops")
+        return [(str(t), float(c)) for t, c in readings]
+
+    def _engine_call(self, method: str, arg):
+        try:
+            return getattr(self.engine, method)(arg)
+        except SgenetOcrError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - name the plugin, keep the cause chained
+            owner = self.host.engines.owner(self.engine_name)
+            raise PluginError(f"engine {self.engine_name!r} (plugin {owner!r}) failed in {method}: "
+                              f"{type(exc).__name__}: {exc}") from exc
+
+    def close(self) -> None:
+        self.restorer.close()
+        self.engine.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def check_device(device: str) -> None:
+    if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
+        raise UsageError(f"unknown device {device!r}; use cpu or cuda")
+    if device != "cpu":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise UsageError(f"device {device!r} requested but no CUDA GPU is available; use --device cpu")

@@ -1,0 +1,160 @@
+"""``python -m sgenet_ocr.pipeline IMAGE|DIR ...``: OCR with a restoration stage.
+
+Exit codes: see :data:`sgenet_ocr.errors.EXIT_CODES` (0 ok, 2 usage, 3 unreadable input,
+4 missing extra, 5 plugin error, 6 model weights, 1 internal error).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..errors import EXIT_CODES, InputImageError, SgenetOcrError, UsageError
+from ..imaging import IMAGE_SUFFIXES, list_images, load_image
+from ..plugin_manager import PluginHost
+from ..presets import load_preset
+from . import DEFAULT_MIN_HEIGHT, Pipeline, default_restorer
+
+PROG = "python -m sgenet_ocr.pipeline"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    epilog = "exit codes:\n" + "\n".join(f"  {k}  {v}" for k, v in EXIT_CODES.items())
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0], epilog=epilog,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="*", help="images or folders of images")
+    # None defaults: a preset fills them, then the built-in defaults below.
+    p.add_argument("--engine", help="OCR engine (default: easyocr)")
+    p.add_argument("--restorer", help="restorer (default: sgenet when trained weights are shipped, else bicubic)")
+    p.add_argument("--min-height", type=float, help=f"restore text lower than this, page px (default {DEFAULT_MIN_HEIGHT})")
+    p.add_argument("--device", choices=["cpu", "cuda"], help="device for the restorer (default cpu)")
+    p.add_argument("--pipeline", help="preset name (pipelines/NAME.yaml) or path; flags override it")
+    p.add_argument("--compare", action="store_true", help="also report the engine-alone reading of restored words")
+    p.add_argument("--json", type=Path, help="write results as JSON (schema in README)")
+    p.add_argument("--annotate", type=Path, help="annotated PNG (a folder when several inputs)")
+    p.add_argument("--save-crops", type=Path, help="folder for original|restored crop pairs")
+    p.add_argument("--plugin", action="append", default=[], help="extra plugin: .py path or module (repeatable)")
+    p.add_argument("--list-plugins", action="store_true", help="list plugins, engines, restorers, presets and exit")
+    p.add_argument("-q", "--quiet", action="store_true", help="print no text, only errors")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except SgenetOcrError as exc:
+        _error(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        _error(f"internal error: {type(exc).__name__}: {exc}")
+        return 1
+
+
+def _main(argv) -> int:
+    parser = build_parser()
+    # Plugins may add options, so load them before the full parse.
+    early, _ = parser.parse_known_args(argv)
+    host = PluginHost(early.plugin)
+    host.hook.add_options(parser=parser)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return 0 if exc.code in (0, None) else UsageError.exit_code
+
+    if args.list_plugins:
+        _list_plugins(host)
+        return 0
+    if not args.inputs:
+        raise UsageError("no input images given (see --help)")
+
+    settings = load_preset(args.pipeline) if args.pipeline else {}
+    engine = args.engine or settings.get("engine", "easyocr")
+    restorer = args.restorer or settings.get("restorer") or default_restorer()
+    min_height = args.min_height if args.min_height is not None else settings.get("min_height", DEFAULT_MIN_HEIGHT)
+    device = args.device or settings.get("device", "cpu")
+    files, errors = _expand_inputs(args.inputs)
+    if not files and errors:
+        for e in errors:
+            _error(e["error"])
+        return InputImageError.exit_code
+
+    pipeline = Pipeline(engine=engine, restorer=restorer, min_height=min_height, device=device,
+                        compare=args.compare, plugins=args.plugin,
+                        engine_options=settings.get("engine_options"),
+                        restorer_options=settings.get("restorer_options"),
+                        keep_crops=args.save_crops is not None, options=vars(args))
+    with pipeline:
+        doc = pipeline.run_many(files, progress=not args.quiet)
+    doc.errors = errors + doc.errors
+
+    several = len(args.inputs) > 1 or any(Path(i).is_dir() for i in args.inputs)
+    for page in doc.pages:
+        if not args.quiet:
+            _print_page(page, args.compare)
+        stem = Path(page.source).stem
+        if args.annotate:
+            from ..annotate import annotate_page
+
+            out = args.annotate / f"{stem}.png" if several else args.annotate
+            out.parent.mkdir(parents=True, exist_ok=True)
+            annotate_page(load_image(page.source), page).save(out)
+        if args.save_crops:
+            from ..annotate import save_crops
+
+            save_crops(page, args.save_crops, stem)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(doc.export(), indent=2, ensure_ascii=False), encoding="utf-8")
+    for e in doc.errors:
+        _error(e["error"])
+    return InputImageError.exit_code if doc.errors else 0
+
+
+def _expand_inputs(inputs: list[str]) -> tuple[list[Path], list[dict[str, str]]]:
+    files, errors = [], []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = list_images(path)
+            if not found:
+                errors.append({"source": item, "error": f"{item}: folder holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})"})
+            files.extend(found)
+        elif not path.exists():
+            errors.append({"source": item, "error": f"{item}: no such file"})
+        else:
+            files.append(path)
+    return files, errors
+
+
+def _print_page(page, compare: bool) -> None:
+    t = page.timings
+    print(f"== {page.source} ({page.width}x{page.height}, engine {page.engine}, restorer {page.restorer}, "
+          f"{len(page.words)} words, {sum(w.restored for w in page.words)} restored; "
+          f"detect {t.get('detect', 0):.2f}s restore {t.get('restore', 0):.2f}s recognize {t.get('recognize', 0):.2f}s)")
+    for w in page.words:
+        mark = "*" if w.restored else " "
+        line = f"{mark} {w.text}"
+        if compare and w.restored and w.baseline_text != w.text:
+            line += f"    (engine alone: {w.baseline_text})"
+        print(line)
+
+
+def _list_plugins(host: PluginHost) -> None:
+    from ..presets import known_presets
+
+    print("plugins:   " + ", ".join(host.plugin_names()))
+    print("engines:   " + ", ".join(host.engines.names()))
+    print("restorers: " + ", ".join(host.restorers.names()))
+    print("presets:   " + ", ".join(sorted(known_presets())))
+
+
+def _error(message: str) -> None:
+    print(f"sgenet-ocr: error: {message}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Typed results (page > words) with ``export()`` to plain JSON-ready data."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Word:
+    quad: np.ndarray  # (4, 2) page pixels, clockwise from top-left
+    text: str
+    confidence: float
+    restored: bool = False
+    baseline_text: str | None = None  # the engine alone, with compare=True
+    baseline_confidence: float | None = None
+
+    @property
+    def changed(self) -> bool:
+        """True when restoration changed what the engine read."""
+        return self.baseline_text is not None and self.baseline_text != self.text
+
+    def export(self, compare: bool = False) -> dict[str, Any]:
+        out = {
+            "quad": [[round(float(x), 1), round(float(y), 1)] for x, y in self.quad],
+            "text": self.text,
+            "confidence": round(float(self.confidence), 4),
+            "restored": bool(self.restored),
+        }
+        if compare:
+            out["baseline_text"] = self.baseline_text
+            out["baseline_confidence"] = (
+                None if self.baseline_confidence is None else round(float(self.baseline_confidence), 4)
+            )
+        return out
+
+
+@dataclass
+class Page:
+    source: str
+    width: int
+    height: int
+    engine: str
+    restorer: str
+    words: list[Word] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: detect, restore, recognize
+    compare: bool = False
+    skipped_boxes: int = 0  # degenerate detections dropped
+    crops: list = field(default_factory=list, repr=False)  # (word index, original, restored), keep_crops=True
+
+    @property
+    def text(self) -> str:
+        return "\n".join(w.text for w in self.words if w.text)
+
+    def export(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "width": self.width,
+            "height": self.height,
+            "engine": self.engine,
+            "restorer": self.restorer,
+            "words": [w.export(self.compare) for w in self.words],
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+
+
+@dataclass
+class Document:
+    pages: list[Page] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)  # inputs that could not be read
+
+    def export(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"pages": [p.export() for p in self.pages]}
+        if self.errors:
+            out["errors"] = list(self.errors)
+        return out

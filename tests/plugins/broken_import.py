@@ -1,0 +1,2 @@
+"""A test-only plugin that fails at import time."""
+raise ImportError("this plugin cannot be imported")

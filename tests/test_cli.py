@@ -1,0 +1,157 @@
+"""The CLI's contract: outputs, presets, exit codes and one-line errors (engine: the test-only sizer)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sgenet_ocr.errors import EXIT_CODES
+from sgenet_ocr.pipeline.__main__ import main
+
+FAKE = str(Path(__file__).parent / "plugins" / "fake_engine.py")
+BASE = ["--engine", "sizer", "--restorer", "bicubic", "--plugin", FAKE, "-q"]
+
+
+@pytest.fixture
+def page(tmp_path) -> Path:
+    img = np.full((120, 300, 3), 255, np.uint8)
+    img[20:30, 20:80] = 0
+    img[50:90, 150:280] = 0
+    path = tmp_path / "page.png"
+    Image.fromarray(img).save(path)
+    return path
+
+
+def run(argv, capsys):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(err: str) -> str:
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert lines and all(l.startswith("sgenet-ocr: error: ") for l in lines), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_json_annotate_and_crops(tmp_path, page, capsys):
+    out = tmp_path / "out"
+    code, _, err = run([page, *BASE, "--compare", "--json", out / "r.json", "--annotate", out / "a.png",
+                        "--save-crops", out / "crops"], capsys)
+    assert code == 0, err
+    data = json.loads((out / "r.json").read_text())
+    (p,) = data["pages"]
+    assert {k for k in p} == {"source", "width", "height", "engine", "restorer", "words", "timings"}
+    assert (p["width"], p["height"], p["engine"], p["restorer"]) == (300, 120, "sizer", "bicubic")
+    assert set(p["timings"]) >= {"detect", "restore", "recognize"}
+    words = {w["text"]: w for w in p["words"]}
+    assert words["120x20"]["restored"] and words["120x20"]["baseline_text"] == "60x10"
+    assert not words["130x40"]["restored"] and words["130x40"]["baseline_text"] == "130x40"
+    assert set(words["120x20"]) == {"quad", "text", "confidence", "restored", "baseline_text", "baseline_confidence"}
+    assert Image.open(out / "a.png").size == (300, 120)
+    (crop,) = sorted((out / "crops").glob("*.png"))
+    assert Image.open(crop).height == 20  # original (upscaled) beside the 20 px restored crop
+
+
+def test_without_compare_there_are_no_baseline_fields(tmp_path, page, capsys):
+    code, _, _ = run([page, *BASE, "--json", tmp_path / "r.json"], capsys)
+    assert code == 0
+    word = json.loads((tmp_path / "r.json").read_text())["pages"][0]["words"][0]
+    assert "baseline_text" not in word
+
+
+def test_text_is_printed(page, capsys):
+    code, out, _ = run([page, *[a for a in BASE if a != "-q"]], capsys)
+    assert code == 0 and "* 120x20" in out and "  130x40" in out
+
+
+def test_preset_and_flags_override_it(tmp_path, page, capsys):
+    preset = tmp_path / "tiny.yaml"
+    preset.write_text("engine: sizer\nrestorer: identity\nmin_height: 100\n")
+    code, _, _ = run([page, "--pipeline", preset, "--plugin", FAKE, "--json", tmp_path / "a.json", "-q"], capsys)
+    assert code == 0
+    words = json.loads((tmp_path / "a.json").read_text())["pages"][0]["words"]
+    assert all(w["restored"] for w in words) and {w["text"] for w in words} == {"60x10", "130x40"}
+    code, _, _ = run([page, "--pipeline", preset, "--plugin", FAKE, "--min-height", "5", "--json",
+                      tmp_path / "b.json", "-q"], capsys)
+    assert not any(w["restored"] for w in json.loads((tmp_path / "b.json").read_text())["pages"][0]["words"])
+
+
+def test_named_presets_in_the_repo_are_valid(capsys):
+    code, out, _ = run(["--list-plugins"], capsys)
+    assert code == 0
+    assert "easyocr-sgenet" in out and "bicubic" in out and "identity" in out
+
+
+def test_folder_with_one_bad_file_keeps_the_others(tmp_path, page, capsys):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for name in ("a.png", "b.png"):
+        (folder / name).write_bytes(page.read_bytes())
+    (folder / "broken.jpg").write_bytes(b"not really a jpeg")
+    code, _, err = run([folder, *BASE, "--json", tmp_path / "r.json", "--annotate", tmp_path / "ann"], capsys)
+    assert code == 3
+    assert "broken.jpg" in one_line_error(err)
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert len(data["pages"]) == 2 and data["errors"][0]["source"].endswith("broken.jpg")
+    assert sorted(p.name for p in (tmp_path / "ann").iterdir()) == ["a.png", "b.png"]
+
+
+@pytest.mark.parametrize("argv,code,message", [
+    (["{page}", "--engine", "nope"], 2, "unknown engine 'nope'; known engines: "),
+    (["{page}", "--restorer", "nope"], 2, "unknown restorer 'nope'; known restorers: "),
+    (["{page}", "--pipeline", "no-such-preset"], 2, "unknown pipeline preset 'no-such-preset'; known presets: "),
+    (["{page}", "--plugin", "no_such_plugin_mod"], 2, "plugin 'no_such_plugin_mod' not found"),
+    (["{page}", "--min-height", "-3"], 2, "min_height must be"),
+    ([], 2, "no input images"),
+    (["{tmp}/missing.png"], 3, "no such file"),
+    (["{tmp}/empty.png"], 3, "empty file"),
+    (["{tmp}/text.png"], 3, "not an image"),
+])
+def test_bad_input_gives_one_line_and_exit_code(tmp_path, page, capsys, argv, code, message):
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "text.png").write_text("hello")
+    argv = [a.format(page=page, tmp=tmp_path) for a in argv]
+    if "--engine" not in argv:
+        argv += ["--engine", "sizer"]
+    if "--restorer" not in argv:
+        argv += ["--restorer", "bicubic"]
+    got, _, err = run([*argv, "--plugin", FAKE], capsys)
+    assert got == code
+    assert message in one_line_error(err)
+
+
+def test_plugin_that_raises_is_named_with_exit_5(page, capsys):
+    raising = str(Path(__file__).parent / "plugins" / "raising_plugin.py")
+    code, _, err = run([page, *BASE, "--plugin", raising], capsys)
+    assert code == 5 and "raising_plugin.py" in one_line_error(err)
+
+
+def test_page_without_text(tmp_path, capsys):
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (64, 48), "white").save(blank)
+    code, _, _ = run([blank, *BASE, "--json", tmp_path / "r.json"], capsys)
+    assert code == 0
+    assert json.loads((tmp_path / "r.json").read_text())["pages"][0]["words"] == []
+
+
+def test_exit_codes_are_documented_in_help():
+    out = subprocess.run([sys.executable, "-m", "sgenet_ocr.pipeline", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0
+    for code in EXIT_CODES:
+        assert f"  {code}  " in out.stdout
+
+
+def test_cuda_request_without_gpu_is_a_usage_error(page, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    code, _, err = run([page, *BASE, "--device", "cuda"], capsys)
+    assert code == 2 and "no CUDA GPU" in one_line_error(err)

@@ -1,0 +1,165 @@
+"""One test per hook, through the real pipeline with a test-only engine, and hook documentation."""
+from __future__ import annotations
+
+import inspect
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sgenet_ocr import Pipeline, hookspecs
+from sgenet_ocr.errors import PluginError
+from sgenet_ocr.pipeline.__main__ import main
+
+PLUGINS = Path(__file__).parent / "plugins"
+FAKE = str(PLUGINS / "fake_engine.py")
+
+
+def page_with_boxes() -> np.ndarray:
+    """White page, one 10 px tall dark box (small text) and one 40 px tall (large text)."""
+    img = np.full((120, 300, 3), 255, np.uint8)
+    img[20:30, 20:80] = 0
+    img[50:90, 150:280] = 0
+    return img
+
+
+def write_plugin(tmp_path, body: str) -> str:
+    path = tmp_path / f"plugin_{abs(hash(body)) % 10**8}.py"
+    path.write_text("from sgenet_ocr import hookimpl\n" + textwrap.dedent(body))
+    return str(path)
+
+
+def test_every_hook_is_documented():
+    specs = [f for name, f in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(f, "sgenet_ocr_spec")]
+    assert len(specs) >= 7
+    for spec in specs:
+        doc = inspect.getdoc(spec) or ""
+        assert "Args:" in doc and "Returns:" in doc, spec.__name__
+        assert "firstresult" in doc.lower() or "every plugin" in doc.lower(), spec.__name__
+        for arg in inspect.signature(spec).parameters:
+            assert arg in doc, (spec.__name__, arg)
+
+
+def test_register_engines_and_default_decision():
+    page = Pipeline(engine="sizer", restorer="bicubic", plugins=[FAKE], min_height=24).run(page_with_boxes())
+    texts = {w.text: w.restored for w in page.words}
+    # The 10 px box is restored (bicubic x2 -> 20 px tall); the 40 px box is not.
+    assert texts == {"120x20": True, "130x40": False}
+
+
+def test_register_restorers(tmp_path):
+    plugin = write_plugin(tmp_path, """
+        import numpy as np
+        from sgenet_ocr.restorers import Restorer
+
+        class Triple(Restorer):
+            name, scale = "triple", 3
+            def restore(self, crops):
+                return [np.repeat(np.repeat(c, 3, 0), 3, 1) for c in crops]
+
+        @hookimpl
+        def register_restorers(register):
+            register("triple", lambda device="cpu", **_: Triple())
+    """)
+    page = Pipeline(engine="sizer", restorer="triple", plugins=[FAKE, plugin]).run(page_with_boxes())
+    assert [w.text for w in page.words if w.restored] == ["180x30"]
+
+
+def test_needs_restoration_first_result_wins(tmp_path):
+    plugin = write_plugin(tmp_path, """
+        @hookimpl
+        def needs_restoration(crop, quad, text_height, options):
+            return text_height > 30  # the opposite of the default rule
+    """)
+    page = Pipeline(engine="sizer", restorer="bicubic", plugins=[FAKE, plugin]).run(page_with_boxes())
+    assert {w.text: w.restored for w in page.words} == {"60x10": False, "260x80": True}
+
+
+def test_restore_crops_wrapper_adds_a_step(tmp_path):
+    plugin = write_plugin(tmp_path, """
+        @hookimpl(wrapper=True)
+        def restore_crops(crops, restorer, options):
+            restored = yield
+            return [c[:, : c.shape[1] // 2] for c in restored]  # a post-processing step
+    """)
+    page = Pipeline(engine="sizer", restorer="bicubic", plugins=[FAKE, plugin]).run(page_with_boxes())
+    assert [w.text for w in page.words if w.restored] == ["60x20"]
+
+
+def test_add_options_reaches_hooks_through_the_cli(tmp_path, capsys):
+    seen = tmp_path / "seen.txt"
+    plugin = write_plugin(tmp_path, f"""
+        @hookimpl
+        def add_options(parser):
+            parser.add_argument("--shout", action="store_true")
+
+        @hookimpl
+        def page_done(page, options):
+            open({str(seen)!r}, "a").write(f"{{options.shout}} {{len(page.words)}}\\n")
+    """)
+    img = tmp_path / "page.png"
+    from PIL import Image
+
+    Image.fromarray(page_with_boxes()).save(img)
+    code = main([str(img), "--engine", "sizer", "--restorer", "bicubic", "--plugin", FAKE,
+                 "--plugin", plugin, "--shout", "-q"])
+    assert code == 0
+    assert seen.read_text() == "True 2\n"
+
+
+def test_page_done_sees_every_page(tmp_path):
+    plugin = write_plugin(tmp_path, """
+        PAGES = []
+
+        @hookimpl
+        def page_done(page, options):
+            PAGES.append((page.source, [w.text for w in page.words]))
+    """)
+    pipe = Pipeline(engine="sizer", restorer="identity", plugins=[FAKE, plugin])
+    doc = pipe.run_many([page_with_boxes(), page_with_boxes()])
+    module = [p for n, p in pipe.host.pm.list_name_plugin() if n.endswith(Path(plugin).name)][0]
+    assert len(module.PAGES) == 2 == len(doc.pages)
+
+
+def test_hook_engine_object(tmp_path, monkeypatch):
+    import importlib
+
+    import sgenet_ocr
+
+    (tmp_path / "toy_engine.py").write_text(textwrap.dedent("""
+        from sgenet_ocr import hookimpl
+
+        class Toy:
+            def read(self, crops):
+                return [c.shape for c in crops]
+
+        @hookimpl
+        def hook_engine_object(target, stage):
+            if not isinstance(target, Toy):
+                return None
+            original = target.read
+            target.read = lambda crops: original(stage.apply(crops)[0])
+            return lambda: delattr(target, "read")
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    toy = importlib.import_module("toy_engine").Toy()
+    crops = [np.zeros((10, 30, 3), np.uint8), np.zeros((40, 30, 3), np.uint8)]
+    assert sgenet_ocr.hook(toy, restorer="bicubic", plugins=["toy_engine"]) is toy
+    assert toy.read(crops) == [(20, 60, 3), (40, 30, 3)]
+    sgenet_ocr.unhook(toy)
+    assert toy.read(crops) == [(10, 30, 3), (40, 30, 3)]
+
+
+def test_hooking_an_unknown_object_lists_what_is_supported():
+    import sgenet_ocr
+    from sgenet_ocr.errors import UsageError
+
+    with pytest.raises(UsageError, match="no plugin knows how to hook"):
+        sgenet_ocr.hook(object(), restorer="bicubic")
+
+
+def test_plugin_raising_in_a_hook_is_named():
+    pipe = Pipeline(engine="sizer", restorer="bicubic", plugins=[FAKE, str(PLUGINS / "raising_plugin.py")])
+    with pytest.raises(PluginError, match=r"raising_plugin.py.*needs_restoration.*boom"):
+        pipe.run(page_with_boxes())
