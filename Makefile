@@ -7,6 +7,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-10)
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PIP    := $(BIN)/python -m pip -q --disable-pip-version-check
 DATA   ?= $(or $(SGENET_DATA),../shared/data)
+CV     := 4.10.0.84
 
 .PHONY: setup demo test bench clean
 
@@ -18,7 +19,11 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# torch and torchvision first, pinned to the builds that import together on CPU
 	$(PIP) install torch==2.14.1 torchvision==0.29.1
-	$(PIP) install -e '.[all,dev]'
+	# OpenCV: easyocr wants opencv-python-headless, rapidocr opencv-python, paddlex
+	# opencv-contrib-python (and checks that name). All write the same cv2/ folder, so pin the
+	# three to one version, then lay the headless contrib build of that version over them.
+	$(PIP) install -e '.[all,dev]' opencv-python==$(CV) opencv-python-headless==$(CV) opencv-contrib-python==$(CV)
+	$(PIP) install --no-deps --force-reinstall opencv-contrib-python-headless==$(CV)
 	@rm -f $(VENV)/.installed-*; touch $@
 
 demo: setup

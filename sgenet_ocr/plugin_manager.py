@@ -19,7 +19,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 BUILTIN_PLUGINS = (
     "sgenet_ocr.builtin",
-    # "sgenet_ocr.restorers.sgenet_plugin" is added by the model work (issue 3)
+    "sgenet_ocr.restorers.sgenet_plugin",
 )
 
 

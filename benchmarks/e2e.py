@@ -1,0 +1,505 @@
+"""End-to-end benchmark: how much does the restoration stage help each OCR engine?
+
+For every engine x scale x restorer, on a folder in ICDAR 2015 or SROIE layout:
+
+* ``gt_boxes``: each ground-truth quad is cropped from the page resized by ``--scale``, the
+  real restoration stage decides and restores, the engine recognises; word accuracy (TextZoom
+  protocol) and CER, overall and by text height at that scale (<=16, 17-32, >32 px).
+* ``e2e``: the engine's own detections, cropped, restored and recognised the same way, are
+  matched to the ground truth by the ICDAR 2015 end-to-end rules (``benchmarks.matching``);
+  recall, precision and F1, and recall by height bucket.
+* cost: seconds per page for detection, restoration and recognition, and restoration's share.
+
+Detection runs once per engine x scale and is shared by every restorer (the restorer only
+changes what is recognised). Crops that come out of the stage pixel-identical to the input
+(not selected, or the identity restorer) are read once per engine x scale and shared too;
+their recognition time is charged to every restorer pro rata (the batch's time / its crops).
+
+Example::
+
+    python benchmarks/e2e.py ../shared/data/ic15_e2e_dev --engine easyocr --engine rapidocr \
+        --restorers identity,bicubic,sgenet --scale 0.5 --limit 50 \
+        --json out/e2e.json --markdown out/e2e.md --plots out/plots
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+if __package__ in (None, ""):  # run as a file: make ``benchmarks.*`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.datasets import Dataset, load_dataset  # noqa: E402
+from benchmarks.matching import IOU_THRESHOLD, match_page  # noqa: E402
+from benchmarks.scoring import ALL, BUCKETS, Reading, recall_by_bucket, recall_precision_f1, recognition_scores  # noqa: E402
+from sgenet_ocr.errors import SgenetOcrError, UsageError  # noqa: E402
+from sgenet_ocr.geometry import is_degenerate, order_clockwise, perspective_crop, quad_height  # noqa: E402
+from sgenet_ocr.imaging import load_image, resize  # noqa: E402
+from sgenet_ocr.metrics import normalize_text  # noqa: E402
+from sgenet_ocr.pipeline import DEFAULT_MIN_HEIGHT, Pipeline  # noqa: E402
+from sgenet_ocr.stage import RestorationStage  # noqa: E402
+
+PROTOCOL = {
+    "text": "TextZoom: lower-case, keep [0-9a-z]; labels empty after that are not counted",
+    "height": "mean of the quad's left and right edges at the benchmark scale, rounded to whole px",
+    "buckets": list(BUCKETS),
+    "cer": "sum of Levenshtein edits / sum of label characters, on TextZoom-normalised text",
+    "e2e": (f"ICDAR 2015 end-to-end: one-to-one greedy pairing by quad IoU >= {IOU_THRESHOLD} "
+            "(best first); '###' and empty-label ground truth is don't care; predictions with more "
+            "than half their area in a don't-care region are ignored; predictions reading nothing "
+            "are dropped; a pair counts when normalised texts are equal"),
+    "scale": "page resized by the scale (PIL bicubic, antialiased), quads scaled with it",
+    "cost": ("seconds per page, wall clock, one process; detection shared by restorers; crops the "
+             "stage leaves unchanged are read once and their time charged pro rata"),
+}
+
+
+@dataclass
+class BenchConfig:
+    data: Path
+    engines: list[str]
+    restorers: list[str]
+    scales: list[float]
+    limit: int | None = None
+    min_height: float = DEFAULT_MIN_HEIGHT
+    engine_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    restorer_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    plugins: list[str] = field(default_factory=list)
+    examples: int = 6  # example crops kept per engine x scale for the plot
+    skip_unavailable: bool = False  # record engines/restorers that fail to load instead of stopping
+
+
+@dataclass
+class Tally:
+    """Everything one engine x scale x restorer accumulates over the pages."""
+
+    gt_readings: list[Reading] = field(default_factory=list)
+    gt_restored: int = 0
+    e2e_hit: list[bool] = field(default_factory=list)
+    e2e_heights: list[float] = field(default_factory=list)
+    predictions: int = 0
+    ignored_predictions: int = 0
+    det_restored: int = 0
+    det_crops: int = 0
+    seconds: dict[str, float] = field(default_factory=lambda: {
+        "detect": 0.0, "restore": 0.0, "recognize": 0.0, "gt_restore": 0.0, "gt_recognize": 0.0})
+
+
+@dataclass
+class Reader:
+    """Reads crops through the engine, reusing the readings of crops the stage left unchanged."""
+
+    pipeline: Pipeline
+
+    def read_all(self, crops: list[np.ndarray]) -> tuple[list[tuple[str, float]], list[float]]:
+        """Readings of every crop and each crop's share of the batch time."""
+        t0 = time.perf_counter()
+        readings = self.pipeline._recognize(crops)  # colour order, count check, plugin errors
+        each = (time.perf_counter() - t0) / len(crops) if crops else 0.0
+        return readings, [each] * len(crops)
+
+    def through_stage(self, stage: RestorationStage, crops: list[np.ndarray], quads: list[np.ndarray],
+                      base: tuple[list, list[float]]):
+        """``(readings, restored flags, outputs, restore seconds, recognise seconds)``."""
+        base_readings, base_cost = base
+        t0 = time.perf_counter()
+        out, flags = stage.apply(crops, quads) if crops else ([], [])
+        restore_s = time.perf_counter() - t0
+        fresh = [i for i, (a, b) in enumerate(zip(crops, out)) if not _same_pixels(a, b)]
+        readings = list(base_readings)
+        reused = set(range(len(crops))) - set(fresh)
+        recognize_s = sum(base_cost[i] for i in reused)
+        if fresh:
+            t1 = time.perf_counter()
+            new = self.pipeline._recognize([out[i] for i in fresh])
+            recognize_s += time.perf_counter() - t1
+            for i, r in zip(fresh, new):
+                readings[i] = r
+        return readings, flags, out, restore_s, recognize_s
+
+
+def _same_pixels(a: np.ndarray, b: np.ndarray) -> bool:
+    return a is b or (a.shape == b.shape and np.array_equal(a, b))
+
+
+def scaled_page(image: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """The page resized by ``scale`` and the exact ``(sx, sy)`` the quads must follow."""
+    h, w = image.shape[:2]
+    if scale == 1.0:
+        return image, np.array([1.0, 1.0], dtype=np.float32)
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    return resize(image, nw, nh), np.array([nw / w, nh / h], dtype=np.float32)
+
+
+def detect(pipeline: Pipeline, page: np.ndarray) -> list[np.ndarray]:
+    """The engine's quads, ordered and filtered exactly as :meth:`Pipeline.run` does."""
+    from sgenet_ocr.imaging import to_order
+
+    quads = []
+    for q in pipeline._engine_call("detect", to_order(page, pipeline.engine.color_order)):
+        q = order_clockwise(q)
+        if not is_degenerate(q, page.shape):
+            quads.append(q)
+    return quads
+
+
+def is_scored(text: str, dont_care: bool) -> bool:
+    return not dont_care and bool(normalize_text(text))
+
+
+def run_engine_scale(pipeline: Pipeline, stages: dict[str, RestorationStage], dataset: Dataset,
+                     scale: float, examples: int, progress: bool = True):
+    """Benchmark one engine at one scale for every restorer: ``(tallies, example crops)``."""
+    from tqdm import tqdm
+
+    reader = Reader(pipeline)
+    tallies = {name: Tally() for name in stages}
+    shown: list[dict] = []
+    bar = tqdm(dataset.samples, desc=f"{pipeline.engine_name} x{scale:g} {dataset.name}", unit="page",
+               disable=not progress, dynamic_ncols=True)
+    for sample in bar:
+        page, factor = scaled_page(load_image(sample.image_path), scale)
+        gt_quads = [it.quad * factor for it in sample.items]
+        scored = [i for i, it in enumerate(sample.items) if is_scored(it.text, it.dont_care)]
+        gt_crops = [perspective_crop(page, gt_quads[i]) for i in scored]
+        gt_q = [gt_quads[i] for i in scored]
+
+        t0 = time.perf_counter()
+        det_quads = detect(pipeline, page)
+        detect_s = time.perf_counter() - t0
+        det_crops = [perspective_crop(page, q) for q in det_quads]
+        gt_base, det_base = reader.read_all(gt_crops), reader.read_all(det_crops)
+
+        gt_results = {}
+        for name, stage in stages.items():
+            tally = tallies[name]
+            gt_read, gt_flags, gt_out, g_res, g_rec = reader.through_stage(stage, gt_crops, gt_q, gt_base)
+            gt_results[name] = (gt_read, gt_flags, gt_out)
+            tally.seconds["gt_restore"] += g_res
+            tally.seconds["gt_recognize"] += g_rec
+            tally.gt_restored += sum(gt_flags)
+            for k, i in enumerate(scored):
+                tally.gt_readings.append(Reading(sample.items[i].text, gt_read[k][0], quad_height(gt_quads[i])))
+
+            det_read, det_flags, _, d_res, d_rec = reader.through_stage(stage, det_crops, det_quads, det_base)
+            tally.seconds["detect"] += detect_s
+            tally.seconds["restore"] += d_res
+            tally.seconds["recognize"] += d_rec
+            tally.det_restored += sum(det_flags)
+            tally.det_crops += len(det_crops)
+            match = match_page([it.quad * factor for it in sample.items], [it.text for it in sample.items],
+                               [it.dont_care for it in sample.items], det_quads, [t for t, _ in det_read])
+            tally.e2e_hit.extend(match.gt_hit)
+            tally.e2e_heights.extend(quad_height(gt_quads[g]) for g in match.gt_index)
+            tally.predictions += match.predictions
+            tally.ignored_predictions += match.ignored_predictions
+        shown.extend(pick_examples(sample, scored, gt_crops, gt_quads, gt_results, examples - len(shown)))
+    return tallies, shown
+
+
+def pick_examples(sample, scored, gt_crops, gt_quads, gt_results, wanted: int) -> list[dict]:
+    """The page's first ``wanted`` restored ground-truth crops, with every restorer's output.
+
+    Taken in page order, not by outcome, so the plot is not a selection of successes.
+    """
+    picked = []
+    for k, i in enumerate(scored):
+        if len(picked) >= wanted:
+            break
+        if not any(flags[k] for _, flags, _ in gt_results.values()):
+            continue
+        picked.append({"label": sample.items[i].text, "height": quad_height(gt_quads[i]), "page": sample.name,
+                       "crops": {"LR": gt_crops[k], **{n: out[k] for n, (_, _, out) in gt_results.items()}},
+                       "readings": {n: read[k][0] for n, (read, _, _) in gt_results.items()}})
+    return picked
+
+
+def rows_for(tally: Tally, pages: int, base: dict[str, Any]) -> list[dict[str, Any]]:
+    """The flat JSON rows of one engine x restorer x scale."""
+    pages = max(pages, 1)
+    s = {k: v / pages for k, v in tally.seconds.items()}
+    gt_total = s["gt_restore"] + s["gt_recognize"]
+    e2e_total = s["detect"] + s["restore"] + s["recognize"]
+    rows = []
+    for bucket, score in recognition_scores(tally.gt_readings).items():
+        rows.append({**base, "measure": "gt_boxes", "bucket": bucket, "n": score["n"],
+                     "accuracy": score["accuracy"], "cer": score["cer"],
+                     "recall": None, "precision": None, "f1": None,
+                     "seconds_per_image": gt_total, "restore_share": _share(s["gt_restore"], gt_total),
+                     "detect_s": None, "restore_s": s["gt_restore"], "recognize_s": s["gt_recognize"],
+                     "restored_fraction": _share(tally.gt_restored, len(tally.gt_readings))})
+    by_bucket = recall_by_bucket(tally.e2e_hit, tally.e2e_heights)
+    recall, precision, f1 = recall_precision_f1(sum(tally.e2e_hit), len(tally.e2e_hit), tally.predictions)
+    for bucket in (ALL, *BUCKETS):
+        whole = bucket == ALL
+        rows.append({**base, "measure": "e2e", "bucket": bucket, "n": by_bucket[bucket]["n"],
+                     "accuracy": None, "cer": None,
+                     "recall": recall if whole else by_bucket[bucket]["recall"],
+                     "precision": precision if whole else None, "f1": f1 if whole else None,
+                     "predictions": tally.predictions if whole else None,
+                     "ignored_predictions": tally.ignored_predictions if whole else None,
+                     "seconds_per_image": e2e_total, "restore_share": _share(s["restore"], e2e_total),
+                     "detect_s": s["detect"], "restore_s": s["restore"], "recognize_s": s["recognize"],
+                     "restored_fraction": _share(tally.det_restored, tally.det_crops)})
+    return rows
+
+
+def _share(part: float, whole: float) -> float:
+    return part / whole if whole else math.nan
+
+
+def run_benchmark(config: BenchConfig, progress: bool = True) -> dict[str, Any]:
+    """Run every engine x scale x restorer; returns ``{"settings", "rows", "curves", "examples"}``.
+
+    ``curves`` (per-word heights and verdicts) and ``examples`` (crops) feed the plots and are
+    not written to JSON.
+    """
+    dataset = load_dataset(config.data, config.limit)
+    if not dataset.samples:
+        raise UsageError(f"{config.data}: no annotated images found")
+    for scale in config.scales:
+        if not (0 < scale <= 4):
+            raise UsageError(f"--scale must be in (0, 4], got {scale}")
+    settings = base_settings(config, dataset)
+    result = {"settings": settings, "rows": [], "curves": [], "examples": []}
+    for engine in config.engines:
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            part = run_engine(config, dataset, engine, settings, progress)
+        except SgenetOcrError as exc:
+            if not config.skip_unavailable:
+                raise
+            settings["skipped"].append({"what": f"engine {engine}", "reason": str(exc)})
+            continue
+        for key in ("rows", "curves", "examples"):
+            result[key].extend(part[key])
+        # CPU seconds (all threads) next to wall seconds: tells a busy machine from a slow engine
+        settings["engine_seconds"][engine] = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
+    return result
+
+
+def create_restorers(pipeline: Pipeline, config: BenchConfig, settings: dict) -> dict[str, Any]:
+    """The restorers that load; with ``skip_unavailable`` the others are recorded, not fatal."""
+    restorers = {}
+    for name in config.restorers:
+        try:
+            restorers[name] = pipeline.host.restorers.create(name, device="cpu",
+                                                             **config.restorer_options.get(name, {}))
+        except SgenetOcrError as exc:
+            if not config.skip_unavailable:
+                raise
+            entry = {"what": f"restorer {name}", "reason": str(exc)}
+            if entry not in settings["skipped"]:
+                settings["skipped"].append(entry)
+            continue
+        settings["restorer_details"][name] = describe_restorer(restorers[name])
+    return restorers
+
+
+def run_engine(config: BenchConfig, dataset: Dataset, engine: str, settings: dict,
+               progress: bool) -> dict[str, list]:
+    """Every scale and restorer for one engine."""
+    part: dict[str, list] = {"rows": [], "curves": [], "examples": []}
+    pipeline = Pipeline(engine=engine, restorer="identity", min_height=config.min_height,
+                        plugins=config.plugins, engine_options=config.engine_options.get(engine))
+    restorers: dict[str, Any] = {}
+    try:
+        settings["engine_versions"][engine] = pipeline.engine.version()
+        restorers = create_restorers(pipeline, config, settings)
+        stages = {name: RestorationStage(pipeline.host, r, pipeline.options) for name, r in restorers.items()}
+        for scale in config.scales:
+            tallies, shown = run_engine_scale(pipeline, stages, dataset, scale, config.examples, progress)
+            for name, tally in tallies.items():
+                base = {"dataset": dataset.name, "engine": engine, "restorer": name, "scale": scale}
+                part["rows"].extend(rows_for(tally, len(dataset.samples), base))
+                part["curves"].append({**base, "heights": [r.height for r in tally.gt_readings],
+                                       "correct": [normalize_text(r.prediction) == normalize_text(r.label)
+                                                   for r in tally.gt_readings]})
+            part["examples"].append({"dataset": dataset.name, "engine": engine, "scale": scale, "items": shown})
+    finally:
+        for r in restorers.values():
+            r.close()
+        pipeline.close()
+    return part
+
+
+def describe_restorer(restorer) -> dict[str, Any]:
+    """What identifies a restorer's behaviour in a report (weights and their hash when known)."""
+    out = {"class": type(restorer).__name__, "scale": getattr(restorer, "scale", None)}
+    for attr in ("weights_path", "weights", "sha256", "weights_sha256", "version"):
+        value = getattr(restorer, attr, None)
+        if isinstance(value, (str, int, float, Path)):
+            out[attr] = str(value)
+    return out
+
+
+def base_settings(config: BenchConfig, dataset: Dataset) -> dict[str, Any]:
+    import torch
+
+    return {
+        "data": str(config.data),
+        "dataset": dataset.summary(),
+        "engines": list(config.engines),
+        "engine_versions": {},
+        "engine_options": config.engine_options,
+        "restorers": list(config.restorers),
+        "restorer_options": config.restorer_options,
+        "restorer_details": {},
+        "skipped": [],
+        "engine_seconds": {},
+        "scales": list(config.scales),
+        "limit": config.limit,
+        "min_height": config.min_height,
+        "device": "cpu",
+        "protocol": PROTOCOL,
+        "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+                    "python": platform.python_version(), "torch": torch.__version__,
+                    "platform": platform.platform()},
+        "load_average_at_start": _load_average(),
+        "git_commit": _git_commit(),
+        "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def _load_average() -> list[float] | None:
+    """Other processes slow wall-clock timings; the load average says how busy the machine was."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
+                             cwd=Path(__file__).resolve().parents[1])
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def json_ready(value):
+    """NaN and infinities become null (JSON has no NaN); numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return round(value, 6) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def write_outputs(result: dict[str, Any], json_path: Path | None, markdown_path: Path | None,
+                  plots_dir: Path | None) -> None:
+    from benchmarks.report import markdown_report, plot_curves, plot_examples
+
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(json_ready({"settings": result["settings"], "rows": result["rows"]}),
+                                        indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    if markdown_path:
+        markdown_path.parent.mkdir(parents=True, exist_ok=True)
+        markdown_path.write_text(markdown_report(result["settings"], result["rows"]), encoding="utf-8")
+    if plots_dir:
+        plots_dir.mkdir(parents=True, exist_ok=True)
+        plot_curves(result["curves"], plots_dir)
+        plot_examples(result["examples"], plots_dir)
+
+
+def parse_key_values(items: Sequence[str], flag: str) -> dict[str, dict[str, Any]]:
+    """``NAME:KEY=VALUE`` (repeatable) into ``{NAME: {KEY: VALUE}}``; values parsed as JSON if possible."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        name, sep, rest = item.partition(":")
+        key, eq, raw = rest.partition("=")
+        if not sep or not eq or not name or not key:
+            raise UsageError(f"{flag} expects NAME:KEY=VALUE, got {item!r}")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out.setdefault(name, {})[key] = value
+    return out
+
+
+def parse_scales(text: str) -> list[float]:
+    try:
+        return [float(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise UsageError(f"--scale expects numbers separated by commas, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("data", type=Path, help="folder with images/ and gts/ (ICDAR 2015 or SROIE layout)")
+    p.add_argument("--engine", action="append", required=True,
+                   help="engine name (repeat, or separate with commas): easyocr, rapidocr, paddleocr, ...")
+    p.add_argument("--restorers", default="identity,bicubic", help="comma-separated restorer names")
+    p.add_argument("--scale", default="1.0", help="resize pages by this factor (several: 1.0,0.5)")
+    p.add_argument("--limit", type=int, default=None, help="first N images (natural order)")
+    p.add_argument("--min-height", type=float, default=DEFAULT_MIN_HEIGHT,
+                   help=f"the stage restores text lower than this, px at the scale (default {DEFAULT_MIN_HEIGHT})")
+    p.add_argument("--engine-option", action="append", default=[], metavar="ENGINE:KEY=VALUE")
+    p.add_argument("--restorer-option", action="append", default=[], metavar="RESTORER:KEY=VALUE",
+                   help="e.g. sgenet:weights=runs/x/best.safetensors")
+    p.add_argument("--plugin", action="append", default=[], help="extra plugin (.py path or module)")
+    p.add_argument("--examples", type=int, default=6, help="example crops per engine x scale in the plot")
+    p.add_argument("--json", type=Path, help="write settings and rows here")
+    p.add_argument("--markdown", type=Path, help="write a markdown table here")
+    p.add_argument("--plots", type=Path, metavar="DIR", help="write PNG plots into DIR")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> BenchConfig:
+    engines = [e.strip() for item in args.engine for e in item.split(",") if e.strip()]
+    restorers = [r.strip() for r in args.restorers.split(",") if r.strip()]
+    if not restorers:
+        raise UsageError("--restorers is empty")
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit must be >= 1, got {args.limit}")
+    return BenchConfig(data=args.data, engines=engines, restorers=restorers, scales=parse_scales(args.scale),
+                       limit=args.limit, min_height=args.min_height,
+                       engine_options=parse_key_values(args.engine_option, "--engine-option"),
+                       restorer_options=parse_key_values(args.restorer_option, "--restorer-option"),
+                       plugins=args.plugin, examples=args.examples)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(args)
+        t0 = time.perf_counter()
+        result = run_benchmark(config, progress=not args.quiet)
+        result["settings"]["wall_seconds"] = time.perf_counter() - t0
+        result["settings"]["load_average_at_end"] = _load_average()
+        write_outputs(result, args.json, args.markdown, args.plots)
+    except SgenetOcrError as exc:
+        print(f"e2e: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if not args.json and not args.markdown:
+        from benchmarks.report import markdown_report
+
+        print(markdown_report(result["settings"], result["rows"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

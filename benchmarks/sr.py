@@ -1,0 +1,117 @@
+"""Super-resolution benchmark on word crops: ``sgenet_ocr.evaluate`` over each protocol, one table.
+
+Runs ``python -m sgenet_ocr.evaluate`` (its documented command line) once per protocol on the
+crop sets found in the data folder (``ic15_words_dev`` by default; training sets are never
+used), merges the JSON rows and writes one JSON and one markdown table.
+
+Example::
+
+    python benchmarks/sr.py --data ../shared/data --protocols half,third --limit 300 \
+        --restorers identity,bicubic,sgenet --recognizers easyocr,ppocr,tesseract \
+        --json benchmarks/results/sr.json --markdown benchmarks/results/sr.md
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+DEV_CROP_SETS = ("ic15_words_dev",)  # evaluation crops; the *_train sets trained the model
+LR_BUCKETS = ("<=8", "9-12", "13-16", ">16")
+
+
+def evaluate_once(data: Path, protocol: str, restorers: str, recognizers: str, limit: int | None,
+                  extra: Sequence[str] = ()) -> dict[str, Any]:
+    """One ``sgenet_ocr.evaluate`` run; returns its JSON (``{"settings", "rows"}``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "eval.json"
+        command = [sys.executable, "-m", "sgenet_ocr.evaluate", "--data", str(data), "--protocol", protocol,
+                   "--restorers", restorers, "--recognizers", recognizers, "--json", str(out), *extra]
+        if limit:
+            command += ["--limit", str(limit)]
+        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if done.returncode != 0 or not out.is_file():
+            tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+            raise RuntimeError(f"sgenet_ocr.evaluate failed (exit {done.returncode}) on {data.name} "
+                               f"{protocol}: {' | '.join(tail)}")
+        return json.loads(out.read_text(encoding="utf-8"))
+
+
+def _fmt(value, scale: float = 100.0, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value * scale:.{digits}f}"
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """One line per crop set x protocol x recogniser x restorer: accuracy by LR height, PSNR, SSIM."""
+    index = {(r.get("dataset"), r["protocol"], r["recognizer"], r["restorer"], r["bucket"]): r for r in rows}
+    keys = list(dict.fromkeys((r.get("dataset"), r["protocol"], r["recognizer"], r["restorer"]) for r in rows))
+    head = "| crops | protocol | recogniser | restorer | " + " | ".join(f"acc % {b}" for b in LR_BUCKETS) + \
+           " | acc % all | n all | PSNR dB | SSIM |"
+    lines = [head, "|" + "|".join(["---"] * (head.count("|") - 1)) + "|"]
+    for key in keys:
+        cell = {b: index.get((*key, b), {}) for b in (*LR_BUCKETS, "all")}
+        whole = cell["all"]
+        lines.append("| " + " | ".join([
+            str(key[0]), key[1], key[2], key[3], *(_fmt(cell[b].get("accuracy")) for b in LR_BUCKETS),
+            _fmt(whole.get("accuracy")), str(whole.get("n", "–")), _fmt(whole.get("psnr"), 1, 2),
+            _fmt(whole.get("ssim"), 1, 3)]) + " |")
+    return "\n".join(lines)
+
+
+def run(data_root: Path, protocols: Sequence[str], restorers: str, recognizers: str, limit: int | None,
+        extra: Sequence[str] = ()) -> dict[str, Any]:
+    from tqdm import tqdm
+
+    sets = [data_root / name for name in DEV_CROP_SETS if (data_root / name / "labels.tsv").is_file()]
+    if not sets:
+        raise SystemExit(f"sr: no crop set ({', '.join(DEV_CROP_SETS)}) under {data_root}")
+    rows, runs = [], []
+    jobs = [(s, p) for s in sets for p in protocols]
+    for crop_set, protocol in tqdm(jobs, desc="sr protocols", unit="run"):
+        t0 = time.perf_counter()
+        result = evaluate_once(crop_set, protocol, restorers, recognizers, limit, extra)
+        runs.append({"crops": crop_set.name, "protocol": protocol, "seconds": round(time.perf_counter() - t0, 1),
+                     "evaluate_settings": result.get("settings", {})})
+        rows.extend({"dataset": crop_set.name, **row} for row in result.get("rows", []))
+    settings = {"data": str(data_root), "crop_sets": [s.name for s in sets], "protocols": list(protocols),
+                "restorers": restorers.split(","), "recognizers": recognizers.split(","), "limit": limit,
+                "runs": runs}
+    return {"settings": settings, "rows": rows}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", type=Path, required=True, help="the shared data folder")
+    p.add_argument("--protocols", default="half,third,half-blur")
+    p.add_argument("--restorers", default="identity,bicubic,sgenet")
+    p.add_argument("--recognizers", default="easyocr,ppocr,tesseract")
+    p.add_argument("--limit", type=int, default=None, help="first N crops of each set")
+    p.add_argument("--json", type=Path)
+    p.add_argument("--markdown", type=Path)
+    p.add_argument("evaluate_args", nargs="*", help="after --: passed to sgenet_ocr.evaluate unchanged")
+    args = p.parse_args(argv)
+    result = run(args.data, [x for x in args.protocols.split(",") if x], args.restorers, args.recognizers,
+                 args.limit, args.evaluate_args)
+    table = markdown_table(result["rows"])
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        limit = f"first {args.limit} crops" if args.limit else "all crops"
+        args.markdown.write_text(f"### Super-resolution on word crops ({limit})\n\n{table}\n", encoding="utf-8")
+    if not args.json and not args.markdown:
+        print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

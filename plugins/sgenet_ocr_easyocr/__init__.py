@@ -1,0 +1,42 @@
+"""sgenet_ocr plugin: the ``easyocr`` engine and ``sgenet_ocr.hook`` for ``easyocr.Reader``.
+
+Found through the ``sgenet_ocr`` entry-point group. Imports without easyocr installed: the
+engine factory raises :class:`~sgenet_ocr.errors.MissingDependencyError` naming the
+``easyocr`` extra instead.
+
+Engine options (``--engine-option`` / preset ``engine_options``): ``device`` ("cpu" or
+"cuda"), ``languages`` (default ``["en"]``; only English weights ship offline),
+``model_dir`` (a folder with ``craft_mlt_25k.pth`` and the recogniser weights), ``quantize``
+(easyocr's int8 CPU mode; off so results do not depend on batching), ``batch_size``,
+``decoder``, ``beam_width``, ``allowlist``, and the detection settings in
+:data:`.engine.DETECT_DEFAULTS` (``min_size``, ``text_threshold``, ``low_text``,
+``link_threshold``, ``canvas_size``, ``mag_ratio``, ``width_ths``, ``add_margin``).
+"""
+from __future__ import annotations
+
+from sgenet_ocr.plugin_manager import hookimpl
+
+# Read by sgenet_ocr.hook to list what it can hook when no plugin knows an object.
+HOOKABLE_TYPES = ("easyocr.Reader",)
+
+
+def create_engine(**options):
+    """Factory registered as engine ``easyocr``."""
+    from .engine import EasyOcrEngine, import_easyocr
+
+    import_easyocr()  # a missing package is reported before anything else
+    return EasyOcrEngine(**options)
+
+
+@hookimpl
+def register_engines(register):
+    register("easyocr", create_engine)
+
+
+@hookimpl
+def hook_engine_object(target, stage):
+    from .reader_hook import hook_reader, is_easyocr_reader
+
+    if not is_easyocr_reader(target):
+        return None
+    return hook_reader(target, stage)

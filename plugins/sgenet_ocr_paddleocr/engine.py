@@ -1,0 +1,142 @@
+"""The ``paddleocr`` engine: PaddleOCR 3.x ``TextDetection`` and ``TextRecognition``, separately.
+
+paddleocr is imported lazily (in :func:`import_paddleocr`), so this module imports without it.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from sgenet_ocr.engine import OcrEngine
+from sgenet_ocr.errors import MissingDependencyError, ModelError, UsageError
+
+from . import models
+
+# Detection settings the engine exposes. PaddleOCR's DB thresholds; the page is scaled so its
+# shorter side is 736 px (as RapidOCR does), which suits 720p scene photos with small words.
+DETECT_DEFAULTS = {
+    "limit_side_len": 736,
+    "limit_type": "min",
+    "thresh": 0.3,
+    "box_thresh": 0.6,
+    "unclip_ratio": 1.5,
+}
+DEFAULT_BATCH = 16
+# PaddleOCR's own model names for ``models="paddleocr"`` (downloaded by PaddleOCR itself).
+PADDLEOCR_MODELS = {"det": "PP-OCRv4_mobile_det", "rec": "en_PP-OCRv4_mobile_rec"}
+
+
+def import_paddleocr():
+    """``import paddleocr`` or the error that names the pip extra."""
+    try:
+        import paddleocr
+    except ImportError:
+        raise MissingDependencyError("paddleocr", "paddleocr") from None
+    if not hasattr(paddleocr, "TextDetection"):
+        raise MissingDependencyError("paddleocr", "paddleocr",
+                                     f"the paddleocr engine needs paddleocr>=3.0 (found "
+                                     f"{getattr(paddleocr, '__version__', 'an older version')})")
+    return paddleocr
+
+
+@contextlib.contextmanager
+def _quiet(logger_name: str):
+    """Raise a library logger to WARNING for the duration of the block, then put it back."""
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def resolve_models(models_option: str) -> tuple[dict[str, tuple[str, str | None]], str | None]:
+    """Model (name, dir) per role, and the PaddleX inference engine, for the ``models`` option.
+
+    ``"bundled"``: dirs provisioned offline from the rapidocr wheel, on ONNX Runtime.
+    ``"paddleocr"``: PaddleOCR's own models by name (PaddleOCR downloads and caches them; its
+    default inference engine, which needs paddlepaddle).
+    A folder path: the user's own model dirs ``det/`` and ``rec/`` inside it, on ONNX Runtime
+    when they hold ``inference.onnx``, else PaddleOCR's default engine.
+    """
+    if models_option == "bundled":
+        dirs = models.provision()
+        return {role: (name, str(path)) for role, (name, path) in dirs.items()}, "onnxruntime"
+    if models_option == "paddleocr":
+        return {role: (name, None) for role, name in PADDLEOCR_MODELS.items()}, None
+    root = Path(models_option).expanduser()
+    if not root.is_dir():
+        raise UsageError(f"paddleocr models option {models_option!r}: use 'bundled', 'paddleocr' or a "
+                         f"folder holding det/ and rec/ PaddleOCR model dirs")
+    chosen = {role: (models.read_model_name(root / role), str(root / role)) for role in ("det", "rec")}
+    onnx = all((root / role / models.MODEL_FILE).is_file() for role in ("det", "rec"))
+    return chosen, "onnxruntime" if onnx else None
+
+
+class PaddleOcrEngine(OcrEngine):
+    """PaddleOCR 3.x detection and recognition predictors (no document pre-processing)."""
+
+    name = "paddleocr"
+    color_order = "BGR"
+
+    def __init__(self, device: str = "cpu", models: str = "bundled", batch_size: int = DEFAULT_BATCH,
+                 inference_engine: str | None = None, **detect_options):
+        unknown = set(detect_options) - set(DETECT_DEFAULTS)
+        if unknown:
+            raise UsageError(f"unknown paddleocr engine option(s): {', '.join(sorted(unknown))}; "
+                             f"known: device, models, batch_size, inference_engine, "
+                             f"{', '.join(DETECT_DEFAULTS)}")
+        if int(batch_size) < 1:
+            raise UsageError(f"paddleocr batch_size must be >= 1, got {batch_size!r}")
+        if device != "cpu" and not device.startswith("cuda"):
+            raise UsageError(f"unknown device {device!r} for the paddleocr engine; use 'cpu' or 'cuda'")
+        paddleocr = import_paddleocr()
+        chosen, default_engine = resolve_models(models)
+        common = {"device": "gpu" + device[4:] if device.startswith("cuda") else "cpu",
+                  "engine": inference_engine or default_engine}
+        self.model_names = (chosen["det"][0], chosen["rec"][0])
+        self.batch_size = int(batch_size)
+        try:
+            with _quiet("paddlex"):  # PaddleX logs every model it creates at INFO
+                self.detector = paddleocr.TextDetection(
+                    model_name=chosen["det"][0], model_dir=chosen["det"][1], **common,
+                    **{**DETECT_DEFAULTS, **detect_options})
+                self.recognizer = paddleocr.TextRecognition(
+                    model_name=chosen["rec"][0], model_dir=chosen["rec"][1], **common)
+        except (RuntimeError, ValueError) as exc:
+            raise ModelError(f"PaddleOCR could not load {self.model_names} ({models!r}): {exc}") from exc
+
+    def detect(self, image: np.ndarray) -> list[np.ndarray]:
+        result = self.detector.predict(np.ascontiguousarray(image))[0]
+        # PaddleX orders each quad clockwise from the top-left already.
+        return [np.asarray(p, dtype=np.float32).reshape(4, 2) for p in result["dt_polys"]]
+
+    def recognize(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
+        if len(crops) == 0:
+            return []
+        # Like PaddleOCR's pipeline: batch crops of similar shape (each batch is padded to its
+        # widest crop), then put the answers back in the caller's order.
+        order = np.argsort([c.shape[1] / max(1, c.shape[0]) for c in crops], kind="stable")
+        results = self.recognizer.predict([np.ascontiguousarray(crops[i]) for i in order],
+                                          batch_size=self.batch_size)
+        readings: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+        for i, res in zip(order, results):
+            readings[i] = (str(res["rec_text"]), float(res["rec_score"]))
+        return readings
+
+    def version(self) -> str:
+        from importlib.metadata import version
+
+        return f"paddleocr {version('paddleocr')} ({', '.join(self.model_names)})"
+
+    def close(self) -> None:
+        for predictor in (self.detector, self.recognizer):
+            try:
+                predictor.close()
+            except Exception:  # noqa: BLE001 - closing must never mask the real outcome
+                pass

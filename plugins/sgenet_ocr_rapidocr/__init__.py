@@ -1,0 +1,50 @@
+"""sgenet_ocr plugin: the ``rapidocr`` engine and ``sgenet_ocr.hook`` for ``RapidOCR`` objects.
+
+Built on ``rapidocr-onnxruntime==1.4.4`` rather than ``rapidocr`` 3.x because:
+
+* its wheel ships the PP-OCRv4 detection, recognition and angle-classifier ONNX files, so it
+  runs offline from ``pip install`` alone; rapidocr 3.x downloads its models on first use,
+  which this project forbids at run time;
+* the same wheel is already a core dependency (its PP-OCRv4 recogniser is SGENet's semantic
+  prior, and the ``paddleocr`` engine provisions its offline model dirs from it), so the
+  engine adds nothing to install and every engine and the prior agree on one model version;
+* its ``TextDetector`` / ``TextRecognizer`` classes take plain config dicts, which makes
+  calling detection and recognition separately simple.
+
+Engine options (``engine_options`` / ``--engine-option``): ``device`` ("cpu" or "cuda"),
+``det_model_path`` / ``rec_model_path`` (other PP-OCR ONNX files), ``batch_size`` (crops per
+recogniser run, default 16), ``threads`` (ONNX Runtime intra-op threads, -1 = its default),
+and the detection settings in :data:`.engine.DETECT_DEFAULTS`.
+
+Images are BGR (``color_order = "BGR"``), as in PaddleOCR. The plugin imports without the
+package: the factory raises :class:`~sgenet_ocr.errors.MissingDependencyError` naming the
+``rapidocr`` extra.
+"""
+from __future__ import annotations
+
+from sgenet_ocr.plugin_manager import hookimpl
+
+# Read by sgenet_ocr.hook to list what it can hook when no plugin knows an object.
+HOOKABLE_TYPES = ("rapidocr_onnxruntime.RapidOCR",)
+
+
+def create_engine(**options):
+    """Factory registered as engine ``rapidocr``."""
+    from .engine import RapidOcrEngine, import_rapidocr
+
+    import_rapidocr()  # a missing package is reported before anything else
+    return RapidOcrEngine(**options)
+
+
+@hookimpl
+def register_engines(register):
+    register("rapidocr", create_engine)
+
+
+@hookimpl
+def hook_engine_object(target, stage):
+    from .instance_hook import hook_rapidocr, is_rapidocr
+
+    if not is_rapidocr(target):
+        return None
+    return hook_rapidocr(target, stage)

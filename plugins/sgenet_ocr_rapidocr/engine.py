@@ -1,0 +1,112 @@
+"""The ``rapidocr`` engine: RapidOCR's PP-OCRv4 ONNX detector and recogniser, called separately.
+
+rapidocr_onnxruntime is imported lazily (in :func:`import_rapidocr`), so this module imports
+without it.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from sgenet_ocr.engine import OcrEngine
+from sgenet_ocr.errors import MissingDependencyError, ModelError, UsageError
+
+# Detection settings the engine exposes, with rapidocr-onnxruntime 1.4.4's own defaults.
+DETECT_DEFAULTS = {
+    "limit_side_len": 736,  # the shorter page side is scaled to this before detection
+    "thresh": 0.3,  # DB probability threshold for a text pixel
+    "box_thresh": 0.5,  # mean box score a detection needs
+    "unclip_ratio": 1.6,  # how much DB grows each shrunk text region
+}
+# Crops per ONNX run: rapidocr pads a batch to its widest crop, so moderate batches are fastest.
+DEFAULT_BATCH = 16
+
+
+def import_rapidocr():
+    """``import rapidocr_onnxruntime`` or the error that names the pip extra."""
+    try:
+        import rapidocr_onnxruntime
+    except ImportError:
+        raise MissingDependencyError("rapidocr-onnxruntime", "rapidocr") from None
+    return rapidocr_onnxruntime
+
+
+def package_config() -> dict:
+    """rapidocr's own ``config.yaml`` with absolute model paths (a fresh copy each call)."""
+    import_rapidocr()
+    from rapidocr_onnxruntime.main import DEFAULT_CFG_PATH
+    from rapidocr_onnxruntime.utils import read_yaml, update_model_path
+
+    return update_model_path(copy.deepcopy(read_yaml(DEFAULT_CFG_PATH)))
+
+
+def _check_model(path: str, what: str) -> str:
+    if not Path(path).is_file():
+        raise ModelError(f"rapidocr {what} model not found: {path}")
+    return str(path)
+
+
+def _session_settings(device: str, threads: int) -> dict:
+    if device == "cpu":
+        use_cuda = False
+    elif device == "cuda" or device.startswith("cuda:"):
+        use_cuda = True
+    else:
+        raise UsageError(f"unknown device {device!r} for the rapidocr engine; use 'cpu' or 'cuda'")
+    return {"use_cuda": use_cuda, "intra_op_num_threads": threads, "inter_op_num_threads": -1}
+
+
+class RapidOcrEngine(OcrEngine):
+    """PP-OCRv4 (Chinese + English) detection and recognition from the rapidocr-onnxruntime wheel.
+
+    Works in BGR like PaddleOCR, whose models these are. Crops taller than 1.5x their width
+    are read as they come (the pipeline hands over upright horizontal crops).
+    """
+
+    name = "rapidocr"
+    color_order = "BGR"
+
+    def __init__(self, device: str = "cpu", det_model_path: str | None = None,
+                 rec_model_path: str | None = None, batch_size: int = DEFAULT_BATCH,
+                 threads: int = -1, **detect_options):
+        unknown = set(detect_options) - set(DETECT_DEFAULTS)
+        if unknown:
+            raise UsageError(f"unknown rapidocr engine option(s): {', '.join(sorted(unknown))}; "
+                             f"known: device, det_model_path, rec_model_path, batch_size, threads, "
+                             f"{', '.join(DETECT_DEFAULTS)}")
+        if int(batch_size) < 1:
+            raise UsageError(f"rapidocr batch_size must be >= 1, got {batch_size!r}")
+        from rapidocr_onnxruntime.ch_ppocr_det import TextDetector
+        from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
+
+        config = package_config()
+        session = _session_settings(device, int(threads))
+        det_cfg = {**config["Det"], **session, **DETECT_DEFAULTS, **detect_options}
+        det_cfg["model_path"] = _check_model(det_model_path or det_cfg["model_path"], "detection")
+        rec_cfg = {**config["Rec"], **session, "rec_batch_num": int(batch_size)}
+        rec_cfg["model_path"] = _check_model(rec_model_path or rec_cfg["model_path"], "recognition")
+        self.model_paths = (det_cfg["model_path"], rec_cfg["model_path"])
+        self.detector = TextDetector(det_cfg)
+        self.recognizer = TextRecognizer(rec_cfg)
+
+    def detect(self, image: np.ndarray) -> list[np.ndarray]:
+        boxes, _elapsed = self.detector(np.ascontiguousarray(image))
+        if boxes is None or len(boxes) == 0:
+            return []
+        # TextDetector already orders each box top-left, top-right, bottom-right, bottom-left.
+        return [np.asarray(b, dtype=np.float32).reshape(4, 2) for b in boxes]
+
+    def recognize(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
+        if len(crops) == 0:
+            return []
+        readings, _elapsed = self.recognizer([np.ascontiguousarray(c) for c in crops])
+        return [(str(r[0]), float(r[1])) for r in readings]
+
+    def version(self) -> str:
+        from importlib.metadata import version
+
+        return (f"rapidocr-onnxruntime {version('rapidocr-onnxruntime')} "
+                f"({', '.join(Path(p).stem for p in self.model_paths)})")

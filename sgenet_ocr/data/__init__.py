@@ -1,0 +1,1 @@
+"""Training and evaluation data: real crops, degradation, synthetic words, TextZoom LMDB."""

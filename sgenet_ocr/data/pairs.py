@@ -1,0 +1,100 @@
+"""LR/HR training pairs made on the fly from crops, batched by LR width.
+
+Aspect-preserving pairs have different widths, so a batch only holds crops of one width
+bucket (:class:`WidthBucketSampler`); a ``textzoom_fraction`` of the samples instead use
+TextZoom's fixed 16x64 -> 32x128 geometry. Every sample gets its own seed from the sampler,
+so a run is reproducible from its seed.
+"""
+from __future__ import annotations
+
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from .crops import Crop
+from .degrade import DegradeConfig, aspect_lr_width, make_hr, make_lr
+
+TEXTZOOM_LR_WIDTH = 64
+
+
+def to_tensor(image: np.ndarray) -> torch.Tensor:
+    """RGB ``uint8`` ``(h, w, 3)`` -> float ``(3, h, w)`` in [0, 1]."""
+    return torch.from_numpy(np.array(image, dtype=np.uint8, copy=True)).permute(2, 0, 1).float().div_(255.0)
+
+
+class PairDataset(Dataset):
+    """Indexed by ``(crop index, lr width, sample seed)`` tuples from the sampler."""
+
+    def __init__(self, crops: Sequence[Crop], cfg: DegradeConfig):
+        self.crops = list(crops)
+        self.cfg = cfg
+
+    def __len__(self) -> int:
+        return len(self.crops)
+
+    def aspect_widths(self) -> list[int]:
+        return [aspect_lr_width(c.height, c.width, self.cfg) for c in self.crops]
+
+    def __getitem__(self, key) -> dict:
+        index, lr_width, seed = key
+        crop = self.crops[index]
+        rng = np.random.default_rng(seed)
+        lr = make_lr(crop.image, lr_width, rng, self.cfg)
+        hr = make_hr(crop.image, lr_width, self.cfg)
+        return {"lr": to_tensor(lr), "hr": to_tensor(hr), "label": crop.label}
+
+
+class WidthBucketSampler(Sampler):
+    """Endless batches of ``(index, lr_width, seed)`` keys, one LR width per batch.
+
+    Each pass shuffles all crops, sends a ``textzoom_fraction`` of them to the 64-wide
+    TextZoom bucket and the rest to their aspect width, cuts each bucket into batches
+    (a tail shorter than a quarter batch is dropped for this pass only: the next pass
+    reshuffles) and shuffles the batch order. ``start_batch`` skips batches so a resumed run continues the same stream.
+    """
+
+    def __init__(self, widths: Sequence[int], batch_size: int, seed: int = 0,
+                 textzoom_fraction: float = 0.25, start_batch: int = 0):
+        self.widths = list(widths)
+        self.batch_size = batch_size
+        self.seed = seed
+        self.textzoom_fraction = textzoom_fraction
+        self.start_batch = start_batch
+
+    def _epoch_batches(self, epoch: int) -> list[list[tuple[int, int, int]]]:
+        rng = np.random.default_rng([self.seed, epoch])
+        order = rng.permutation(len(self.widths))
+        buckets: dict[int, list[tuple[int, int, int]]] = {}
+        seeds = rng.integers(0, 2**31 - 1, size=len(order))
+        textzoom = rng.random(len(order)) < self.textzoom_fraction
+        for k, index in enumerate(order):
+            width = TEXTZOOM_LR_WIDTH if textzoom[k] else self.widths[index]
+            buckets.setdefault(width, []).append((int(index), int(width), int(seeds[k])))
+        batches = []
+        for items in buckets.values():
+            for start in range(0, len(items), self.batch_size):
+                chunk = items[start:start + self.batch_size]
+                if len(chunk) * 4 >= self.batch_size:
+                    batches.append(chunk)
+        rng.shuffle(batches)
+        return batches
+
+    def __iter__(self) -> Iterator[list[tuple[int, int, int]]]:
+        produced, epoch = 0, 0
+        while True:
+            for batch in self._epoch_batches(epoch):
+                if produced >= self.start_batch:
+                    yield batch
+                produced += 1
+            epoch += 1
+
+
+def collate(items: list[dict]) -> dict:
+    """Stack a one-width batch; labels stay a list of strings."""
+    return {
+        "lr": torch.stack([it["lr"] for it in items]),
+        "hr": torch.stack([it["hr"] for it in items]),
+        "label": [it["label"] for it in items],
+    }

@@ -1,0 +1,251 @@
+"""Evaluate restorers x recognisers on word crops: accuracy, PSNR, SSIM by LR text height.
+
+    python -m sgenet_ocr.evaluate --data ../shared/data/ic15_words_dev --protocol half \
+        --restorers identity,bicubic,sgenet --recognizers easyocr,ppocr,tesseract \
+        --json eval_half.json [--grid half.png] [--weights W.safetensors] [--limit N] [--device cpu]
+
+``--data`` is a crops folder (``images/`` + ``labels.tsv``) or a TextZoom LMDB (or TextZoom's
+test folder with ``easy/medium/hard``). Protocols are described in
+:mod:`sgenet_ocr.evaluation.protocols`; metrics in :mod:`sgenet_ocr.metrics` and
+:mod:`sgenet_ocr.evaluation.scoring`. The HR reference is read by every recogniser and
+reported as restorer ``hr``.
+
+Restoration goes through the product's :class:`~sgenet_ocr.stage.RestorationStage`: with
+``--min-height H`` (default 0) only crops whose LR height is below ``H`` are restored and the
+rest pass through unchanged, as in the pipeline; 0 restores every crop.
+
+Output JSON: ``{"settings": {...}, "rows": [{"recognizer", "restorer", "protocol", "bucket",
+"n", "accuracy", "psnr", "ssim"}]}`` (plus ``"split"`` when the data has TextZoom splits).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Sequence
+
+import numpy as np
+from tqdm import tqdm
+
+from .errors import SgenetOcrError, UsageError
+from .evaluation.protocols import BUCKETS, PROTOCOLS, Sample, load_samples
+from .evaluation.scoring import make_rows, quality
+from .metrics import word_correct
+
+# Recogniser names of this CLI -> engine plugin names (the one place this mapping lives).
+RECOGNIZER_ENGINES = {"easyocr": "easyocr", "ppocr": "rapidocr", "tesseract": "tesseract",
+                      "rapidocr": "rapidocr", "paddleocr": "paddleocr"}
+CHUNK = 64  # crops per restore / recognise call: progress stays live, memory stays flat
+GRID_PER_BUCKET = 3
+
+
+def engine_name(recognizer: str) -> str:
+    return RECOGNIZER_ENGINES.get(recognizer, recognizer)
+
+
+def _split_names(text: str, what: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise UsageError(f"--{what} needs at least one name")
+    return names
+
+
+def restore_samples(host, name: str, samples: Sequence[Sample], device: str, weights: str | None,
+                    min_height: int) -> tuple[list[np.ndarray], float]:
+    """Outputs of restorer ``name`` for every LR crop, and seconds spent restoring."""
+    from .stage import RestorationStage
+
+    options = {"device": device}
+    if name == "sgenet" and weights:
+        options["weights"] = weights
+    restorer = host.restorers.create(name, **options)
+    stage = RestorationStage(host, restorer, SimpleNamespace(min_height=min_height or float("inf")))
+    outputs: list[np.ndarray] = []
+    started = time.perf_counter()
+    try:
+        for start in tqdm(range(0, len(samples), CHUNK), desc=f"restore {name}", unit="chunk", leave=False):
+            chunk = [s.lr for s in samples[start:start + CHUNK]]
+            outputs.extend(stage.apply(chunk)[0])
+    finally:
+        restorer.close()
+    return outputs, time.perf_counter() - started
+
+
+def recognize_images(engine, images: Sequence[np.ndarray], desc: str) -> list[str]:
+    """Texts read by ``engine`` from RGB images (converted to its colour order), in chunks."""
+    from .imaging import to_order
+
+    texts: list[str] = []
+    for start in tqdm(range(0, len(images), CHUNK), desc=desc, unit="chunk", leave=False):
+        chunk = [to_order(im, engine.color_order) for im in images[start:start + CHUNK]]
+        texts.extend(text for text, _conf in engine.recognize(chunk))
+    return texts
+
+
+def create_engine(host, recognizer: str, device: str):
+    try:
+        return host.engines.create(engine_name(recognizer), device=device)
+    except UsageError:
+        if device == "cpu":
+            raise
+        return host.engines.create(engine_name(recognizer), device="cpu")  # CPU-only engines
+
+
+def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recognizers: Sequence[str],
+             limit: int | None = None, device: str = "cpu", weights: str | None = None,
+             min_height: int = 0, grid: str | Path | None = None, host=None,
+             include_hr: bool = True) -> dict:
+    """Run the evaluation and return the JSON-ready result (see module doc)."""
+    from .plugin_manager import PluginHost
+
+    if protocol not in PROTOCOLS:
+        raise UsageError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
+    host = host or PluginHost()
+    for name in restorers:
+        if name not in host.restorers:
+            raise UsageError(f"unknown restorer {name!r}; known: {', '.join(host.restorers.names())}")
+    for name in recognizers:
+        if engine_name(name) not in host.engines:
+            raise UsageError(f"unknown recognizer {name!r}; known: {', '.join(sorted(RECOGNIZER_ENGINES))}")
+    samples, skipped = load_samples(data, protocol, limit)
+    if not samples:
+        raise UsageError(f"no samples with a usable label in {data}")
+
+    outputs: dict[str, list[np.ndarray]] = {}
+    seconds: dict[str, float] = {}
+    for name in restorers:
+        outputs[name], seconds[name] = restore_samples(host, name, samples, device, weights, min_height)
+    scores = {name: [quality(o, s) for o, s in zip(outs, samples)] for name, outs in outputs.items()}
+    if include_hr:
+        outputs["hr"] = [s.hr for s in samples]
+
+    rows: list[dict] = []
+    texts: dict[tuple[str, str], list[str]] = {}
+    versions: dict[str, str] = {}
+    for recognizer in recognizers:
+        engine = create_engine(host, recognizer, device)
+        try:
+            versions[recognizer] = _engine_version(engine, recognizer)
+            for name, images in outputs.items():
+                read = recognize_images(engine, images, f"{recognizer} on {name}")
+                texts[(recognizer, name)] = read
+                rows += make_rows(samples, protocol, name, recognizer, read, scores.get(name))
+        finally:
+            engine.close()
+    settings = {
+        "data": str(data), "protocol": protocol, "restorers": list(restorers),
+        "recognizers": list(recognizers),
+        "recognizer_engines": {r: engine_name(r) for r in recognizers}, "engine_versions": versions,
+        "limit": limit, "samples": len(samples), "skipped_empty_labels": skipped,
+        "bucket_counts": {b: sum(s.bucket == b for s in samples) for b in BUCKETS},
+        "device": device, "min_height": min_height, "hr_reference": include_hr, "weights": _weights_info(restorers, weights),
+        "restore_seconds_per_crop": {k: round(v / len(samples), 5) for k, v in seconds.items()},
+        "platform": platform.platform(),
+        "metrics": "accuracy: TextZoom protocol (lower-case, [0-9a-z], empty labels skipped); "
+                   "psnr/ssim: RGB vs HR (see sgenet_ocr.metrics and sgenet_ocr.evaluation.scoring)",
+    }
+    if grid:
+        _write_grid(grid, samples, outputs, texts, recognizers[0], restorers)
+    return {"settings": settings, "rows": rows}
+
+
+def _engine_version(engine, recognizer: str) -> str:
+    try:
+        return str(engine.version())
+    except Exception:  # noqa: BLE001 - the version is informative only
+        return recognizer
+
+
+def _weights_info(restorers: Sequence[str], weights: str | None) -> dict | None:
+    if "sgenet" not in restorers:
+        return None
+    from .models import PRETRAINED
+    from .models.weights import sha256_of
+
+    path = Path(weights) if weights else PRETRAINED["sgenet"].weights_path
+    return {"path": str(path), "sha256": sha256_of(path) if path.is_file() else None}
+
+
+def _write_grid(path, samples, outputs, texts, recognizer: str, restorers: Sequence[str]) -> None:
+    """Up to ``GRID_PER_BUCKET`` words per LR height bucket, smallest text first."""
+    from .evaluation.grid import save_grid
+
+    chosen: list[int] = []
+    for bucket in BUCKETS:
+        chosen += [i for i, s in enumerate(samples) if s.bucket == bucket][:GRID_PER_BUCKET]
+    columns = ["lr"] + [r for r in restorers if r != "identity"] + (["hr"] if "hr" in outputs else [])
+    source = {"lr": "identity" if "identity" in restorers else None}
+    rows = []
+    for i in chosen:
+        row = {"label": samples[i].label, "correct": {}}
+        for column in columns:
+            key = source.get(column, column)
+            image = samples[i].lr if column == "lr" else outputs[column][i]
+            text = texts[(recognizer, key)][i] if key else ""
+            row[column] = (image, text)
+            row["correct"][column] = bool(key) and bool(word_correct(text, samples[i].label))
+        rows.append(row)
+    save_grid(path, columns, rows)
+
+
+def print_table(result: dict) -> None:
+    """Accuracy by recogniser x restorer for every bucket (the ``all`` split)."""
+    rows = [r for r in result["rows"] if r.get("split", "all") == "all"]
+    buckets = ("all",) + BUCKETS
+    print(f"{'recognizer':<10} {'restorer':<9} " + " ".join(f"{b:>13}" for b in buckets) + "   psnr   ssim")
+    for row_key in dict.fromkeys((r["recognizer"], r["restorer"]) for r in rows):
+        cells, tail = [], ""
+        for b in buckets:
+            match = [r for r in rows if (r["recognizer"], r["restorer"], r["bucket"]) == (*row_key, b)]
+            r = match[0] if match else None
+            cells.append(f"{r['accuracy'] * 100:6.1f}% ({r['n']:>4})" if r and r["accuracy"] is not None
+                         else f"{'-':>13}")
+            if b == "all" and r and r["psnr"] is not None:
+                tail = f" {r['psnr']:6.2f} {r['ssim']:.4f}"
+        print(f"{row_key[0]:<10} {row_key[1]:<9} " + " ".join(cells) + tail)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sgenet_ocr.evaluate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", required=True, help="crops folder or TextZoom LMDB (folder)")
+    parser.add_argument("--protocol", default="half", choices=PROTOCOLS)
+    parser.add_argument("--restorers", default="identity,bicubic,sgenet")
+    parser.add_argument("--recognizers", default="easyocr,ppocr,tesseract",
+                        help="comma list: " + ", ".join(f"{k} ({v})" for k, v in RECOGNIZER_ENGINES.items()))
+    parser.add_argument("--limit", type=int, help="at most N words (per split)")
+    parser.add_argument("--json", help="write the result here")
+    parser.add_argument("--grid", help="write a PNG grid of sample words here")
+    parser.add_argument("--weights", help="SGENet weights (.safetensors) instead of the shipped ones")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, ...")
+    parser.add_argument("--no-hr", action="store_true",
+                        help="skip the HR reference rows (e.g. when merging with an earlier run)")
+    parser.add_argument("--min-height", type=int, default=0,
+                        help="restore only crops whose LR height is below this (0 = all crops)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.limit is not None and args.limit < 1:
+            raise UsageError("--limit must be at least 1")
+        result = evaluate(args.data, args.protocol, _split_names(args.restorers, "restorers"),
+                          _split_names(args.recognizers, "recognizers"), args.limit, args.device,
+                          args.weights, args.min_height, args.grid,
+                          include_hr=not args.no_hr)
+    except SgenetOcrError as exc:
+        print(f"sgenet-ocr evaluate: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
+    print_table(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,469 @@
+"""Train SGENet x2 on real word crops with on-the-fly realistic degradation.
+
+    python -m sgenet_ocr.train --config sgenet_ocr/configs/sgenet_default.yaml --out runs/NAME \
+        [--set train.batch_size=16 ...] [--max-minutes 75] [--device cpu] [--resume]
+
+Loss = ``pixel_weight * L1(SR, HR)`` + ``ctc_weight * CTC(prior(SR), label)`` +
+``distill_weight * KL(prior(HR) || prior(SR))``, the prior being the frozen pretrained
+recogniser ``model.prior``: the last two are the "text focus" terms that reward SR images the
+recogniser reads correctly. The run writes, under ``--out``: ``log.csv`` (train and validation
+rows), ``last.pt`` (model, EMA, optimiser, step: ``--resume`` continues from it) every
+``checkpoint_every_minutes``, and ``sgenet_x2.safetensors`` (+ ``.json``) holding the EMA
+weights at every checkpoint and at the end. It stops by itself after ``max_minutes`` of
+training (summed over resumes) or ``max_steps``, or on SIGTERM/SIGINT after saving.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import math
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+import yaml
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from .data.crops import Crop, load_crops
+from .data.degrade import DegradeConfig
+from .data.pairs import PairDataset, WidthBucketSampler, collate
+from .errors import SgenetOcrError, UsageError
+from .metrics import word_correct
+
+DEFAULT_CONFIG = Path(__file__).parent / "configs" / "sgenet_default.yaml"
+EXPORT_NAME = "sgenet_x2.safetensors"
+LOG_FIELDS = ["kind", "step", "minutes", "lr", "loss", "pixel", "ctc", "distill", "sec_per_step",
+              "val_l1", "val_psnr", "val_acc_sr", "val_acc_bicubic", "val_acc_hr"]
+
+
+# ----------------------------------------------------------------------------- configuration
+def load_config(path: str | Path | None, overrides: list[str] = ()) -> dict:
+    """Default config, updated by the YAML at ``path`` and by ``key.sub=value`` overrides."""
+    config = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise UsageError(f"config not found: {path}")
+        _merge(config, yaml.safe_load(path.read_text()) or {})
+    for item in overrides:
+        if "=" not in item:
+            raise UsageError(f"override must look like key.sub=value: {item!r}")
+        key, value = item.split("=", 1)
+        node = config
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise UsageError(f"override {key!r}: {part!r} is not a section")
+        node[leaf] = yaml.safe_load(value)
+    return config
+
+
+def _merge(base: dict, update: dict) -> None:
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def resolve_data_path(spec: str) -> Path:
+    """``@data/NAME`` -> ``$SGENET_DATA/NAME`` or ``../shared/data/NAME``; else a plain path."""
+    if spec.startswith("@data/"):
+        root = os.environ.get("SGENET_DATA") or str(Path.cwd().parent / "shared" / "data")
+        return Path(root) / spec[len("@data/"):]
+    return Path(spec)
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+# ----------------------------------------------------------------------------- data
+def build_crops(cfg: dict) -> tuple[list[Crop], list[Crop]]:
+    """Train and held-out validation crops (seeded split), plus synthetic words if asked."""
+    data = cfg["data"]
+    folders = [resolve_data_path(s) for s in data["train"]]
+    crops = load_crops(folders, min_height=int(data["min_hr_height"]))
+    if not crops:
+        raise UsageError("no training crops found in " + ", ".join(map(str, folders)))
+    order = np.random.default_rng(cfg["seed"]).permutation(len(crops))
+    val_count = min(int(data["val_count"]), len(crops) // 5)
+    val = [crops[i] for i in order[:val_count]]
+    train = [crops[i] for i in order[val_count:]]
+    fraction = float(data.get("synth_fraction", 0.0))
+    if not 0.0 <= fraction < 1.0:
+        raise UsageError(f"data.synth_fraction must be in [0, 1), not {fraction}")
+    if fraction > 0:
+        from .data.synth import render_words
+
+        # Synthetic share of the pool = fraction; labels half from the real train words.
+        count = int(round(fraction / (1.0 - fraction) * len(train)))
+        train += render_words(count, seed=int(data.get("synth_seed", 1)), words=[c.label for c in train])
+    return train, val
+
+
+def validation_batches(dataset: PairDataset, batch_size: int, seed: int) -> list[dict]:
+    """Fixed LR/HR pairs of the held-out crops, grouped by width (same every evaluation)."""
+    widths = dataset.aspect_widths()
+    by_width: dict[int, list] = {}
+    for index, width in enumerate(widths):
+        by_width.setdefault(width, []).append((index, width, seed * 100003 + index))
+    batches = []
+    for keys in by_width.values():
+        for start in range(0, len(keys), batch_size):
+            batches.append(collate([dataset[k] for k in keys[start:start + batch_size]]))
+    return batches
+
+
+# ----------------------------------------------------------------------------- losses
+class TextFocus:
+    """Recognition-guided losses through the frozen prior (CTC and distillation)."""
+
+    def __init__(self, prior):
+        self.prior = prior
+        self.index = {ch: i for i, ch in enumerate(prior.charset) if i > 0 and ch}
+
+    def encode(self, labels: list[str]):
+        """CTC targets; a label with a character outside the charset is left out (mask)."""
+        targets, lengths, keep = [], [], []
+        for label in labels:
+            ids = [self.index.get(ch) for ch in label]
+            ok = bool(ids) and None not in ids
+            keep.append(ok)
+            if ok:
+                targets.extend(ids)
+                lengths.append(len(ids))
+        return (torch.tensor(targets, dtype=torch.long), torch.tensor(lengths, dtype=torch.long),
+                torch.tensor(keep, dtype=torch.bool))
+
+    def ctc(self, probs: torch.Tensor, labels: list[str]) -> torch.Tensor:
+        targets, lengths, keep = self.encode(labels)
+        if not keep.any():
+            return probs.sum() * 0.0
+        log_probs = probs[keep].clamp_min(1e-8).log().transpose(0, 1)  # (T, N, C)
+        steps = torch.full((log_probs.shape[1],), log_probs.shape[0], dtype=torch.long)
+        return F.ctc_loss(log_probs.float(), targets, steps, lengths, blank=0,
+                          reduction="mean", zero_infinity=True)
+
+    @staticmethod
+    def distill(probs_sr: torch.Tensor, probs_hr: torch.Tensor) -> torch.Tensor:
+        p = probs_hr.clamp_min(1e-8)
+        return (p * (p.log() - probs_sr.clamp_min(1e-8).log())).sum(-1).mean()
+
+
+def pixel_loss(sr: torch.Tensor, hr: torch.Tensor, kind: str) -> torch.Tensor:
+    if kind == "l1":
+        return F.l1_loss(sr, hr)
+    if kind == "l2":
+        return F.mse_loss(sr, hr)
+    raise UsageError(f"loss.pixel must be l1 or l2, not {kind!r}")
+
+
+# ----------------------------------------------------------------------------- EMA
+class Ema:
+    """Exponential moving average of the trainable parameters (the prior stays frozen)."""
+
+    def __init__(self, named_params: dict[str, torch.nn.Parameter], decay: float):
+        self.decay = decay
+        self.params = named_params
+        self.shadow = {k: p.detach().clone() for k, p in named_params.items()}
+
+    @torch.no_grad()
+    def update(self, step: int) -> None:
+        # Short runs: ramp the decay up so early weights do not dominate the average.
+        decay = min(self.decay, (1 + step) / (10 + step))
+        for k, p in self.params.items():
+            self.shadow[k].mul_(decay).add_(p.detach(), alpha=1 - decay)
+
+    @torch.no_grad()
+    def swap(self) -> None:
+        """Exchange live and EMA weights (call twice to restore)."""
+        for k, p in self.params.items():
+            tmp = p.detach().clone()
+            p.copy_(self.shadow[k])
+            self.shadow[k].copy_(tmp)
+
+
+# ----------------------------------------------------------------------------- trainer
+class Trainer:
+    def __init__(self, cfg: dict, out: Path, resume: bool = False):
+        from .models import create_model
+
+        self.cfg, self.out = cfg, out
+        out.mkdir(parents=True, exist_ok=True)
+        torch.manual_seed(cfg["seed"])
+        if cfg.get("threads"):
+            torch.set_num_threads(int(cfg["threads"]))
+        self.device = pick_device(cfg["device"])
+        self.model = create_model(cfg["model"]["name"], **(cfg["model"].get("kwargs") or {}))
+        self.model.to(self.device)
+        self.prior = self.model.prior
+        self.prior.eval()
+        prior_ids = {id(p) for p in self.prior.parameters()}
+        for p in self.prior.parameters():
+            p.requires_grad_(False)
+        self.trainable = {n: p for n, p in self.model.named_parameters() if id(p) not in prior_ids}
+        tcfg = cfg["train"]
+        self.optimizer = torch.optim.AdamW(self.trainable.values(), lr=tcfg["lr"],
+                                           weight_decay=tcfg["weight_decay"])
+        self.ema = Ema(self.trainable, tcfg["ema_decay"])
+        self.text = TextFocus(self.prior)
+        self.step, self.minutes_before = 0, 0.0
+        self.val_result: dict = {}
+        if resume and (out / "last.pt").is_file():
+            self._load_checkpoint(out / "last.pt")
+
+        degrade = DegradeConfig.from_dict(cfg["data"].get("degrade"))
+        train_crops, val_crops = build_crops(cfg)
+        self.train_set = PairDataset(train_crops, degrade)
+        self.val_batches = validation_batches(PairDataset(val_crops, degrade), tcfg["batch_size"],
+                                              cfg["seed"])
+        self.sampler = WidthBucketSampler(self.train_set.aspect_widths(), tcfg["batch_size"],
+                                          seed=cfg["seed"],
+                                          textzoom_fraction=cfg["data"]["textzoom_fraction"],
+                                          start_batch=self.step)
+        workers = int(cfg["data"].get("num_workers", 0))
+        self.loader = DataLoader(self.train_set, batch_sampler=self.sampler, collate_fn=collate,
+                                 num_workers=workers, persistent_workers=workers > 0)
+        self.n_train, self.n_val = len(train_crops), len(val_crops)
+        self._stop_signal = None
+
+    # -- bookkeeping
+    def minutes(self) -> float:
+        return self.minutes_before + (time.monotonic() - self.started) / 60.0
+
+    def lr_at(self) -> float:
+        t = self.cfg["train"]
+        progress = max(self.step / t["max_steps"], self.minutes() / t["max_minutes"])
+        cosine = 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+        scale = t["min_lr_ratio"] + (1 - t["min_lr_ratio"]) * cosine
+        warm = min(1.0, (self.step + 1) / max(1, t["warmup_steps"]))
+        return t["lr"] * scale * warm
+
+    def _log(self, row: dict) -> None:
+        path = self.out / "log.csv"
+        new = not path.exists()
+        with path.open("a", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=LOG_FIELDS)
+            if new:
+                writer.writeheader()
+            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+
+    def _save_checkpoint(self) -> None:
+        state = {
+            "model": {k: v for k, v in self.model.state_dict().items()},
+            "ema": self.ema.shadow, "optimizer": self.optimizer.state_dict(),
+            "step": self.step, "minutes": self.minutes(), "config": self.cfg,
+            "validation": self.val_result,
+        }
+        tmp = self.out / "last.pt.tmp"
+        torch.save(state, tmp)
+        os.replace(tmp, self.out / "last.pt")
+        self.export()
+
+    def _load_checkpoint(self, path: Path) -> None:
+        state = torch.load(path, map_location=self.device, weights_only=False)
+        self.model.load_state_dict(state["model"])
+        for k, v in state["ema"].items():
+            self.ema.shadow[k].copy_(v)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.step, self.minutes_before = int(state["step"]), float(state["minutes"])
+        self.val_result = state.get("validation") or {}
+        print(f"resumed from {path} at step {self.step} ({self.minutes_before:.1f} min)", flush=True)
+
+    def export(self) -> str:
+        """Write the EMA weights with ``save_weights``; returns their sha256."""
+        from .models import save_weights
+
+        meta = {
+            "arch": self.cfg["model"]["name"], "scale": 2, "steps": self.step,
+            "train_minutes": round(self.minutes(), 2), "device": str(self.device),
+            "data": [str(s) for s in self.cfg["data"]["train"]], "n_train_crops": self.n_train,
+            "synth_fraction": self.cfg["data"].get("synth_fraction", 0.0),
+            "loss": self.cfg["loss"], "batch_size": self.cfg["train"]["batch_size"],
+            "ema_decay": self.cfg["train"]["ema_decay"], "seed": self.cfg["seed"],
+            "validation": self.val_result,
+        }
+        self.ema.swap()
+        try:
+            # Write into a side folder, then move both files: a crash never leaves half a file.
+            staging = self.out / ".export"
+            digest = save_weights(self.model, staging / EXPORT_NAME, meta)
+            for name in (EXPORT_NAME, Path(EXPORT_NAME).with_suffix(".json").name):
+                os.replace(staging / name, self.out / name)
+        finally:
+            self.ema.swap()
+        return digest
+
+    # -- validation
+    @torch.no_grad()
+    def validate(self) -> dict:
+        """EMA model on the held-out pairs: L1, PSNR and the prior's word accuracy."""
+        self.model.eval()
+        self.ema.swap()
+        l1s, psnrs, hits = [], [], {"sr": [], "bicubic": [], "hr": []}
+        try:
+            for batch in self.val_batches:
+                lr, hr = batch["lr"].to(self.device), batch["hr"].to(self.device)
+                sr = self.model(lr).clamp(0, 1)
+                bic = F.interpolate(lr, size=hr.shape[-2:], mode="bicubic", align_corners=False).clamp(0, 1)
+                l1s.append(F.l1_loss(sr, hr).item())
+                mse = ((sr - hr) ** 2).flatten(1).mean(1).clamp_min(1e-10)
+                psnrs.extend((10 * torch.log10(1 / mse)).tolist())
+                for key, images in (("sr", sr), ("bicubic", bic), ("hr", hr)):
+                    if key != "sr" and self.val_result.get("acc_" + key) is not None:
+                        continue  # the baselines do not change between validations
+                    texts = _decoded_texts(self.prior.decode(self.prior(images)))
+                    hits[key].extend(v for v in map(word_correct, texts, batch["label"]) if v is not None)
+        finally:
+            self.ema.swap()
+            self.model.train()
+            self.prior.eval()
+        result = {"step": self.step, "l1": float(np.mean(l1s)), "psnr": float(np.mean(psnrs))}
+        for key, values in hits.items():
+            result["acc_" + key] = float(np.mean(values)) if values else self.val_result.get("acc_" + key)
+        self.val_result = result
+        return result
+
+    # -- training
+    def train_step(self, batch: dict) -> dict:
+        lcfg = self.cfg["loss"]
+        lr, hr = batch["lr"].to(self.device), batch["hr"].to(self.device)
+        sr = self.model(lr)
+        parts = {"pixel": pixel_loss(sr, hr, lcfg["pixel"])}
+        loss = lcfg["pixel_weight"] * parts["pixel"]
+        text_now = self.step % max(1, int(lcfg.get("text_every", 1))) == 0
+        if text_now and (lcfg["ctc_weight"] > 0 or lcfg["distill_weight"] > 0):
+            probs_sr = self.prior(sr.clamp(0, 1))
+            if lcfg["ctc_weight"] > 0:
+                parts["ctc"] = self.text.ctc(probs_sr, batch["label"])
+                loss = loss + lcfg["ctc_weight"] * parts["ctc"]
+            if lcfg["distill_weight"] > 0:
+                with torch.no_grad():
+                    probs_hr = self.prior(hr)
+                parts["distill"] = self.text.distill(probs_sr, probs_hr)
+                loss = loss + lcfg["distill_weight"] * parts["distill"]
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.lr_at()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.cfg["train"]["grad_clip"]:
+            torch.nn.utils.clip_grad_norm_(self.trainable.values(), self.cfg["train"]["grad_clip"])
+        self.optimizer.step()
+        self.ema.update(self.step)
+        self.step += 1
+        return {"loss": loss.item(), **{k: v.item() for k, v in parts.items()}}
+
+    def _on_signal(self, signum, _frame) -> None:
+        self._stop_signal = signum
+
+    def run(self) -> dict:
+        tcfg, logcfg = self.cfg["train"], self.cfg["log"]
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        self.started = time.monotonic()
+        print(f"training on {self.device}: {self.n_train} train / {self.n_val} val crops, "
+              f"{sum(p.numel() for p in self.trainable.values())} trainable parameters", flush=True)
+        if not self.val_result:
+            self._report_val(self.validate(), 0.0)
+        last_ckpt = last_val = time.monotonic()
+        window: list[dict] = []
+        window_start = time.monotonic()
+        bar = tqdm(total=tcfg["max_steps"], initial=self.step, desc="train", dynamic_ncols=True,
+                   mininterval=1.0 if sys.stderr.isatty() else 30.0)
+        reason = "max_steps"
+        self.model.train()
+        self.prior.eval()
+        for batch in self.loader:
+            if self.step >= tcfg["max_steps"]:
+                break
+            if self.minutes() >= tcfg["max_minutes"]:
+                reason = "max_minutes"
+                break
+            if self._stop_signal is not None:
+                reason = f"signal {self._stop_signal}"
+                break
+            window.append(self.train_step(batch))
+            bar.update(1)
+            if len(window) >= logcfg["log_every_steps"]:
+                avg = {k: float(np.mean([w.get(k, np.nan) for w in window])) for k in window[0]}
+                sec = (time.monotonic() - window_start) / len(window)
+                bar.set_postfix(loss=f"{avg['loss']:.4f}", s_step=f"{sec:.2f}", min=f"{self.minutes():.1f}")
+                self._log({"kind": "train", "step": self.step, "minutes": self.minutes(),
+                           "lr": self.lr_at(), "sec_per_step": sec, **avg})
+                window, window_start = [], time.monotonic()
+            now = time.monotonic()
+            if now - last_val >= logcfg["val_every_minutes"] * 60:
+                self._report_val(self.validate(), sec if window == [] else float("nan"))
+                last_val = time.monotonic()
+            if now - last_ckpt >= logcfg["checkpoint_every_minutes"] * 60:
+                self._save_checkpoint()
+                last_ckpt = time.monotonic()
+        bar.close()
+        result = self.validate()
+        self._report_val(result, float("nan"))
+        self._save_checkpoint()
+        print(f"stopped ({reason}) at step {self.step} after {self.minutes():.1f} min; "
+              f"weights: {self.out / EXPORT_NAME}", flush=True)
+        return result
+
+    def _report_val(self, result: dict, _sec: float) -> None:
+        self._log({"kind": "val", "step": self.step, "minutes": self.minutes() if hasattr(self, "started") else 0.0,
+                   "val_l1": result["l1"], "val_psnr": result["psnr"], "val_acc_sr": result["acc_sr"],
+                   "val_acc_bicubic": result["acc_bicubic"], "val_acc_hr": result["acc_hr"]})
+        tqdm.write(f"[val step {self.step}] l1 {result['l1']:.4f} psnr {result['psnr']:.2f} "
+                   f"prior acc: sr {result['acc_sr']:.3f} bicubic {result['acc_bicubic']:.3f} "
+                   f"hr {result['acc_hr']:.3f}")
+        sys.stdout.flush()
+
+
+def _decoded_texts(decoded) -> list[str]:
+    """``prior.decode`` may return strings or ``(text, confidence)`` pairs."""
+    return [d[0] if isinstance(d, (tuple, list)) else str(d) for d in decoded]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sgenet_ocr.train", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", help="YAML config (default: the packaged sgenet_default.yaml)")
+    parser.add_argument("--out", required=True, help="run folder (log, checkpoints, weights)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value, e.g. train.batch_size=16 (repeatable)")
+    parser.add_argument("--max-minutes", type=float, help="shortcut for train.max_minutes")
+    parser.add_argument("--max-steps", type=int, help="shortcut for train.max_steps")
+    parser.add_argument("--batch-size", type=int, help="shortcut for train.batch_size")
+    parser.add_argument("--device", help="auto, cpu, cuda, cuda:1 ...")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if present")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    overrides = list(args.set)
+    for key, value in (("train.max_minutes", args.max_minutes), ("train.max_steps", args.max_steps),
+                       ("train.batch_size", args.batch_size), ("device", args.device)):
+        if value is not None:
+            overrides.append(f"{key}={value}")
+    try:
+        cfg = load_config(args.config, overrides)
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+        Trainer(cfg, out, resume=args.resume).run()
+    except SgenetOcrError as exc:
+        print(f"sgenet-ocr train: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""The PP-OCRv4 semantic prior: parity with onnxruntime, RapidOCR preprocessing, charset, CTC."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from sgenet_ocr.models.charset import REDUCED_CHARS
+from sgenet_ocr.models.prior import create_prior
+
+
+@pytest.fixture(scope="module")
+def prior():
+    return create_prior("ppocrv4_rec")
+
+
+@pytest.fixture(scope="module")
+def padded_prior():
+    """RapidOCR's exact recipe, right padding to 320 px included."""
+    return create_prior("ppocrv4_rec", min_width=320)
+
+
+def real_crops(shared_data, count: int, step: int = 37) -> list[np.ndarray]:
+    folder = shared_data / "ic15_words_dev" / "images"
+    return [np.asarray(Image.open(folder / f"word_{i}.png").convert("RGB")) for i in range(1, 1 + count * step, step)]
+
+
+def to_tensor(rgb: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(rgb.copy()).permute(2, 0, 1)[None].float() / 255
+
+
+def test_reduced_charset(prior):
+    assert prior.charset[0] == "<blank>" and "".join(prior.charset[1:]) == REDUCED_CHARS
+    assert len(prior.charset) == 95 and len(prior.full_charset) == 6625
+
+
+def test_parity_with_onnxruntime_on_real_crops(prior, shared_data):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(prior.onnx_path, options, providers=["CPUExecutionProvider"])
+    worst = 0.0
+    for rgb in real_crops(shared_data, 4):
+        x = prior.preprocess(to_tensor(rgb))
+        with torch.no_grad():
+            ours = prior.raw_forward(x).numpy()
+        ref = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+        assert ours.shape == ref.shape
+        worst = max(worst, float(np.abs(ours - ref).max()))
+    assert worst < 1e-4
+
+
+def test_preprocessing_matches_rapidocr(padded_prior, shared_data):
+    from rapidocr_onnxruntime.ch_ppocr_rec.text_recognize import TextRecognizer
+
+    for rgb in real_crops(shared_data, 5):
+        ratio = max(320 / 48, rgb.shape[1] / rgb.shape[0])
+        # RapidOCR gets BGR images; its own resize_norm_img does not touch self
+        theirs = TextRecognizer.resize_norm_img(
+            type("Cfg", (), {"rec_image_shape": [3, 48, 320]})(), rgb[:, :, ::-1].copy(), ratio)
+        ours = padded_prior.preprocess(to_tensor(rgb))[0].numpy()
+        assert ours.shape[1] == 48
+        width = min(ours.shape[2], theirs.shape[2])
+        assert np.abs(ours[:, :, :width] - theirs[:, :, :width]).mean() < 0.03
+
+
+def test_reads_real_words_like_rapidocr(padded_prior, shared_data):
+    from rapidocr_onnxruntime import RapidOCR
+
+    engine = RapidOCR()
+    crops = real_crops(shared_data, 12, step=41)
+    agree = total = 0
+    for rgb in crops:
+        (theirs,), _ = engine.text_rec(rgb[:, :, ::-1].copy())
+        text = theirs[0]
+        if not text or not all(ch in REDUCED_CHARS for ch in text):
+            continue
+        with torch.no_grad():
+            ours = padded_prior.decode(padded_prior(to_tensor(rgb)))[0]
+        total += 1
+        agree += ours == text
+    # cv2 and torch bilinear resizing differ by rounding, which can flip a hard character
+    assert total >= 8 and agree >= total - 1
+
+
+def test_probabilities_and_gradient_to_the_input(prior):
+    x = torch.rand(2, 3, 32, 100, requires_grad=True)
+    probs = prior(x)
+    assert probs.shape[0] == 2 and probs.shape[2] == 95
+    assert torch.allclose(probs.sum(-1), torch.ones(probs.shape[:2]), atol=1e-5)
+    probs[..., 1:].sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    assert not any(p.requires_grad for p in prior.parameters()) and not prior.training
+
+
+def test_greedy_ctc_decoding(prior):
+    a, b = prior.charset.index("a"), prior.charset.index("b")
+    steps = [a, a, 0, a, b, b, 0]
+    probs = torch.nn.functional.one_hot(torch.tensor([steps]), num_classes=95).float()
+    assert prior.decode(probs) == ["aab"]
