@@ -11,9 +11,9 @@ For every engine x scale x restorer, on a folder in ICDAR 2015 or SROIE layout:
 * cost: seconds per page for detection, restoration and recognition, and restoration's share.
 
 Detection runs once per engine x scale and is shared by every restorer (the restorer only
-changes what is recognised). Crops that come out of the stage pixel-identical to the input
-(not selected, or the identity restorer) are read once per engine x scale and shared too;
-their recognition time is charged to every restorer pro rata (the batch's time / its crops).
+changes what is recognised). Crops the stage leaves unchanged are read once, and each distinct
+crop is restored once per restorer (ground-truth crops are the same for every engine); the time
+of shared work is charged to every row that uses it (see :mod:`benchmarks.reuse`).
 
 Example::
 
@@ -42,12 +42,15 @@ if __package__ in (None, ""):  # run as a file: make ``benchmarks.*`` importable
 
 from benchmarks.datasets import Dataset, load_dataset  # noqa: E402
 from benchmarks.matching import IOU_THRESHOLD, match_page  # noqa: E402
-from benchmarks.scoring import ALL, BUCKETS, Reading, recall_by_bucket, recall_precision_f1, recognition_scores  # noqa: E402
+from benchmarks.reuse import MemoRestorer, SharedReader  # noqa: E402
+from benchmarks.scoring import (  # noqa: E402
+    ALL, BUCKETS, Reading, paired_changes, recall_by_bucket, recall_precision_f1, recognition_scores)
 from sgenet_ocr.errors import SgenetOcrError, UsageError  # noqa: E402
 from sgenet_ocr.geometry import is_degenerate, order_clockwise, perspective_crop, quad_height  # noqa: E402
 from sgenet_ocr.imaging import load_image, resize  # noqa: E402
 from sgenet_ocr.metrics import normalize_text  # noqa: E402
 from sgenet_ocr.pipeline import DEFAULT_MIN_HEIGHT, Pipeline  # noqa: E402
+from sgenet_ocr.plugin_manager import PluginHost  # noqa: E402
 from sgenet_ocr.stage import RestorationStage  # noqa: E402
 
 PROTOCOL = {
@@ -61,7 +64,8 @@ PROTOCOL = {
             "are dropped; a pair counts when normalised texts are equal"),
     "scale": "page resized by the scale (PIL bicubic, antialiased), quads scaled with it",
     "cost": ("seconds per page, wall clock, one process; detection shared by restorers; crops the "
-             "stage leaves unchanged are read once and their time charged pro rata"),
+             "stage leaves unchanged are read once, identical crops restored once; shared work is "
+             "charged to every row at the time it took (benchmarks/reuse.py)"),
 }
 
 
@@ -96,43 +100,6 @@ class Tally:
         "detect": 0.0, "restore": 0.0, "recognize": 0.0, "gt_restore": 0.0, "gt_recognize": 0.0})
 
 
-@dataclass
-class Reader:
-    """Reads crops through the engine, reusing the readings of crops the stage left unchanged."""
-
-    pipeline: Pipeline
-
-    def read_all(self, crops: list[np.ndarray]) -> tuple[list[tuple[str, float]], list[float]]:
-        """Readings of every crop and each crop's share of the batch time."""
-        t0 = time.perf_counter()
-        readings = self.pipeline._recognize(crops)  # colour order, count check, plugin errors
-        each = (time.perf_counter() - t0) / len(crops) if crops else 0.0
-        return readings, [each] * len(crops)
-
-    def through_stage(self, stage: RestorationStage, crops: list[np.ndarray], quads: list[np.ndarray],
-                      base: tuple[list, list[float]]):
-        """``(readings, restored flags, outputs, restore seconds, recognise seconds)``."""
-        base_readings, base_cost = base
-        t0 = time.perf_counter()
-        out, flags = stage.apply(crops, quads) if crops else ([], [])
-        restore_s = time.perf_counter() - t0
-        fresh = [i for i, (a, b) in enumerate(zip(crops, out)) if not _same_pixels(a, b)]
-        readings = list(base_readings)
-        reused = set(range(len(crops))) - set(fresh)
-        recognize_s = sum(base_cost[i] for i in reused)
-        if fresh:
-            t1 = time.perf_counter()
-            new = self.pipeline._recognize([out[i] for i in fresh])
-            recognize_s += time.perf_counter() - t1
-            for i, r in zip(fresh, new):
-                readings[i] = r
-        return readings, flags, out, restore_s, recognize_s
-
-
-def _same_pixels(a: np.ndarray, b: np.ndarray) -> bool:
-    return a is b or (a.shape == b.shape and np.array_equal(a, b))
-
-
 def scaled_page(image: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
     """The page resized by ``scale`` and the exact ``(sx, sy)`` the quads must follow."""
     h, w = image.shape[:2]
@@ -163,7 +130,7 @@ def run_engine_scale(pipeline: Pipeline, stages: dict[str, RestorationStage], da
     """Benchmark one engine at one scale for every restorer: ``(tallies, example crops)``."""
     from tqdm import tqdm
 
-    reader = Reader(pipeline)
+    reader = SharedReader(pipeline)
     tallies = {name: Tally() for name in stages}
     shown: list[dict] = []
     bar = tqdm(dataset.samples, desc=f"{pipeline.engine_name} x{scale:g} {dataset.name}", unit="page",
@@ -225,20 +192,23 @@ def pick_examples(sample, scored, gt_crops, gt_quads, gt_results, wanted: int) -
     return picked
 
 
-def rows_for(tally: Tally, pages: int, base: dict[str, Any]) -> list[dict[str, Any]]:
-    """The flat JSON rows of one engine x restorer x scale."""
+def rows_for(tally: Tally, pages: int, base: dict[str, Any], baseline: Tally | None = None) -> list[dict[str, Any]]:
+    """The flat JSON rows of one engine x restorer x scale (``baseline``: identity, for paired counts)."""
     pages = max(pages, 1)
     s = {k: v / pages for k, v in tally.seconds.items()}
     gt_total = s["gt_restore"] + s["gt_recognize"]
     e2e_total = s["detect"] + s["restore"] + s["recognize"]
     rows = []
+    changes = paired_changes(tally.gt_readings, baseline.gt_readings) if baseline else {}
     for bucket, score in recognition_scores(tally.gt_readings).items():
         rows.append({**base, "measure": "gt_boxes", "bucket": bucket, "n": score["n"],
                      "accuracy": score["accuracy"], "cer": score["cer"],
                      "recall": None, "precision": None, "f1": None,
                      "seconds_per_image": gt_total, "restore_share": _share(s["gt_restore"], gt_total),
                      "detect_s": None, "restore_s": s["gt_restore"], "recognize_s": s["gt_recognize"],
-                     "restored_fraction": _share(tally.gt_restored, len(tally.gt_readings))})
+                     "restored_fraction": _share(tally.gt_restored, len(tally.gt_readings)),
+                     "fixed_vs_identity": changes.get(bucket, {}).get("fixed"),
+                     "broken_vs_identity": changes.get(bucket, {}).get("broken")})
     by_bucket = recall_by_bucket(tally.e2e_hit, tally.e2e_heights)
     recall, precision, f1 = recall_precision_f1(sum(tally.e2e_hit), len(tally.e2e_hit), tally.predictions)
     for bucket in (ALL, *BUCKETS):
@@ -273,63 +243,68 @@ def run_benchmark(config: BenchConfig, progress: bool = True) -> dict[str, Any]:
             raise UsageError(f"--scale must be in (0, 4], got {scale}")
     settings = base_settings(config, dataset)
     result = {"settings": settings, "rows": [], "curves": [], "examples": []}
-    for engine in config.engines:
-        wall, cpu = time.perf_counter(), time.process_time()
-        try:
-            part = run_engine(config, dataset, engine, settings, progress)
-        except SgenetOcrError as exc:
-            if not config.skip_unavailable:
-                raise
-            settings["skipped"].append({"what": f"engine {engine}", "reason": str(exc)})
-            continue
-        for key in ("rows", "curves", "examples"):
-            result[key].extend(part[key])
-        # CPU seconds (all threads) next to wall seconds: tells a busy machine from a slow engine
-        settings["engine_seconds"][engine] = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
+    restorers = create_restorers(config, settings)
+    try:
+        for engine in config.engines:
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                part = run_engine(config, dataset, engine, restorers, settings, progress)
+            except SgenetOcrError as exc:
+                if not config.skip_unavailable:
+                    raise
+                settings["skipped"].append({"what": f"engine {engine}", "reason": str(exc)})
+                continue
+            for key in ("rows", "curves", "examples"):
+                result[key].extend(part[key])
+            # CPU seconds (all threads) next to wall seconds: tells a busy machine from a slow engine
+            settings["engine_seconds"][engine] = {"wall": time.perf_counter() - wall,
+                                                  "cpu": time.process_time() - cpu}
+    finally:
+        for r in restorers.values():
+            r.close()
     return result
 
 
-def create_restorers(pipeline: Pipeline, config: BenchConfig, settings: dict) -> dict[str, Any]:
-    """The restorers that load; with ``skip_unavailable`` the others are recorded, not fatal."""
+def create_restorers(config: BenchConfig, settings: dict) -> dict[str, MemoRestorer]:
+    """Each restorer once for the whole run (so engines share restored ground-truth crops).
+
+    With ``skip_unavailable`` a restorer that cannot load is recorded in the settings instead
+    of stopping the run.
+    """
+    host = PluginHost(config.plugins)
     restorers = {}
     for name in config.restorers:
         try:
-            restorers[name] = pipeline.host.restorers.create(name, device="cpu",
-                                                             **config.restorer_options.get(name, {}))
+            inner = host.restorers.create(name, device="cpu", **config.restorer_options.get(name, {}))
         except SgenetOcrError as exc:
             if not config.skip_unavailable:
                 raise
-            entry = {"what": f"restorer {name}", "reason": str(exc)}
-            if entry not in settings["skipped"]:
-                settings["skipped"].append(entry)
+            settings["skipped"].append({"what": f"restorer {name}", "reason": str(exc)})
             continue
-        settings["restorer_details"][name] = describe_restorer(restorers[name])
+        settings["restorer_details"][name] = describe_restorer(inner)
+        restorers[name] = MemoRestorer(inner)
     return restorers
 
 
-def run_engine(config: BenchConfig, dataset: Dataset, engine: str, settings: dict,
-               progress: bool) -> dict[str, list]:
+def run_engine(config: BenchConfig, dataset: Dataset, engine: str, restorers: dict[str, MemoRestorer],
+               settings: dict, progress: bool) -> dict[str, list]:
     """Every scale and restorer for one engine."""
     part: dict[str, list] = {"rows": [], "curves": [], "examples": []}
     pipeline = Pipeline(engine=engine, restorer="identity", min_height=config.min_height,
                         plugins=config.plugins, engine_options=config.engine_options.get(engine))
-    restorers: dict[str, Any] = {}
     try:
         settings["engine_versions"][engine] = pipeline.engine.version()
-        restorers = create_restorers(pipeline, config, settings)
         stages = {name: RestorationStage(pipeline.host, r, pipeline.options) for name, r in restorers.items()}
         for scale in config.scales:
             tallies, shown = run_engine_scale(pipeline, stages, dataset, scale, config.examples, progress)
             for name, tally in tallies.items():
                 base = {"dataset": dataset.name, "engine": engine, "restorer": name, "scale": scale}
-                part["rows"].extend(rows_for(tally, len(dataset.samples), base))
+                part["rows"].extend(rows_for(tally, len(dataset.samples), base, tallies.get("identity")))
                 part["curves"].append({**base, "heights": [r.height for r in tally.gt_readings],
                                        "correct": [normalize_text(r.prediction) == normalize_text(r.label)
                                                    for r in tally.gt_readings]})
             part["examples"].append({"dataset": dataset.name, "engine": engine, "scale": scale, "items": shown})
     finally:
-        for r in restorers.values():
-            r.close()
         pipeline.close()
     return part
 

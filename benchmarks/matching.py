@@ -27,8 +27,13 @@ DONT_CARE_AREA_SHARE = 0.5
 
 def polygon(quad):
     """A valid shapely polygon for a quad (self-intersecting quads are repaired)."""
-    from shapely.geometry import Polygon
-    from shapely.validation import make_valid
+    try:
+        from shapely.geometry import Polygon
+        from shapely.validation import make_valid
+    except ImportError:
+        from sgenet_ocr.errors import MissingDependencyError
+
+        raise MissingDependencyError("shapely", "bench", "benchmark matching needs 'shapely'") from None
 
     poly = Polygon(np.asarray(quad, dtype=np.float64).reshape(4, 2))
     if not poly.is_valid:

@@ -53,9 +53,9 @@ def headline(rows: list[dict], dataset: str = "ic15_e2e_dev", scale: float = 0.5
     restorers = list(dict.fromkeys(k[1] for k in pick))
     lines = [f"Words at most 16 px tall after scaling {dataset} pages by {scale:g}: word accuracy on "
              "ground-truth boxes, end-to-end recall, and what restoration adds to a page's time.", "",
-             "| engine | restorer | GT-box acc % (<=16 px) | n | e2e recall % (<=16 px) | e2e F1 % (all) | "
-             "restore s/page | restore share % | s/page |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| engine | restorer | GT-box acc % (<=16 px) | n | fixed / broken vs identity | "
+             "e2e recall % (<=16 px) | e2e F1 % (all) | restore s/page | restore share % | s/page |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for engine in engines:
         for restorer in restorers:
             g = pick.get((engine, restorer, "gt_boxes", "<=16"), {})
@@ -63,7 +63,9 @@ def headline(rows: list[dict], dataset: str = "ic15_e2e_dev", scale: float = 0.5
             ea = pick.get((engine, restorer, "e2e", "all"), {})
             if not g:
                 continue
-            lines.append(f"| {engine} | {restorer} | {pct(g.get('accuracy'))} | {g.get('n')} | "
+            paired = ("–" if restorer == "identity" or g.get("fixed_vs_identity") is None
+                      else f"+{g['fixed_vs_identity']} / -{g['broken_vs_identity']}")
+            lines.append(f"| {engine} | {restorer} | {pct(g.get('accuracy'))} | {g.get('n')} | {paired} | "
                          f"{pct(e.get('recall'))} | {pct(ea.get('f1'))} | {num(ea.get('restore_s'), 3)} | "
                          f"{pct(ea.get('restore_share'))} | {num(ea.get('seconds_per_image'), 2)} |")
     return "\n".join(lines)
@@ -78,7 +80,8 @@ def run_e2e(data: Path, out: Path, plan: Sequence[dict], engines: Sequence[str],
         if not folder.is_dir():
             steps.append({"step": f"e2e {item['dataset']}", "skipped": f"{folder} not found"})
             continue
-        config = BenchConfig(data=folder, engines=list(engines), restorers=list(restorers),
+        chosen = [e for e in engines if e in item.get("engines", engines)]
+        config = BenchConfig(data=folder, engines=chosen, restorers=list(restorers),
                              scales=list(item["scales"]), limit=item["limit"],
                              restorer_options=restorer_options, skip_unavailable=True)
         t0 = time.perf_counter()
@@ -89,6 +92,7 @@ def run_e2e(data: Path, out: Path, plan: Sequence[dict], engines: Sequence[str],
         write_outputs(result, out / f"{stem}.json", out / f"{stem}.md", out)
         rows.extend(result["rows"])
         steps.append({"step": f"e2e {item['dataset']}", "seconds": round(seconds, 1), "limit": item["limit"],
+                      "engines": chosen,
                       "scales": list(item["scales"]), "skipped": result["settings"]["skipped"]})
     return rows, steps
 
@@ -119,6 +123,12 @@ def speed_command(data: Path, out: Path) -> list[str] | None:
         if flag in helptext:
             command += [flag, str(value)]
     return command
+
+
+def sr_weights(restorer_options: dict) -> list[str]:
+    """``--weights PATH`` for sr.py when the run was given SGENet weights other than the shipped ones."""
+    weights = restorer_options.get("sgenet", {}).get("weights")
+    return ["--weights", str(weights)] if weights else []
 
 
 def pick_smoke_engine() -> str:
@@ -164,7 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     t_start = time.perf_counter()
     summary: dict[str, Any] = {
         "mode": "smoke" if smoke else "full", "data": str(args.data), "engines": engines, "restorers": restorers,
-        "e2e_plan": [dict(item, scales=list(item["scales"])) for item in plan],
+        "e2e_plan": [dict(item, scales=list(item["scales"]), **({"engines": list(item["engines"])}
+                                                                if "engines" in item else {})) for item in plan],
         "sr_plan": None if "sr" in skip else dict(SR_PLAN, protocols=list(SR_PLAN["protocols"])),
         "steps": [], "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -183,7 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             [sys.executable, str(HERE / "sr.py"), "--data", str(args.data),
              "--protocols", ",".join(SR_PLAN["protocols"]), "--limit", str(SR_PLAN["limit"]),
              "--restorers", ",".join(restorers), "--recognizers", SR_PLAN["recognizers"],
-             "--json", str(out / "sr.json"), "--markdown", str(out / "sr.md")], timeout=900)})
+             "--json", str(out / "sr.json"), "--markdown", str(out / "sr.md"),
+             *sr_weights(restorer_options)], timeout=900)})
     if "speed" not in skip:
         command = speed_command(args.data, out)
         summary["steps"].append({"step": "speed", **(run_script(command, SPEED_TIMEOUT_S) if command
@@ -205,8 +217,9 @@ def summary_markdown(summary: dict, rows: list[dict], out: Path) -> str:
                                             if summary["mode"] == "smoke" else 0.5), ""]
     parts += ["## Plan and timings", ""]
     for item in summary["e2e_plan"]:
+        only = f"; engines {', '.join(item['engines'])} only ({item['why']})" if item.get("engines") else ""
         parts.append(f"- e2e {item['dataset']}: first {item['limit']} pages, scales "
-                     f"{', '.join(f'{s:g}' for s in item['scales'])}")
+                     f"{', '.join(f'{s:g}' for s in item['scales'])}{only}")
     if summary["sr_plan"]:
         sr = summary["sr_plan"]
         parts.append(f"- sr: first {sr['limit']} crops of each dev crop set, protocols {', '.join(sr['protocols'])}, "

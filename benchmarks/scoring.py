@@ -90,3 +90,25 @@ def recall_by_bucket(hit: Sequence[bool], heights: Sequence[float]) -> dict[str,
             counts[key][0] += 1
             counts[key][1] += bool(ok)
     return {k: {"n": n, "recall": good / n if n else math.nan} for k, (n, good) in counts.items()}
+
+
+def paired_changes(readings: Sequence[Reading], baseline: Sequence[Reading]) -> dict[str, dict]:
+    """Per bucket and ``all``: words a restorer ``fixed`` (baseline wrong, now right) and
+    ``broke`` (baseline right, now wrong), for two readings of the same words in the same order.
+
+    Accuracy differences on a few hundred words are noisy; these counts show whether a change
+    comes from many words moving both ways or from a one-sided gain.
+    """
+    if len(readings) != len(baseline):
+        raise ValueError(f"paired readings differ in length: {len(readings)} vs {len(baseline)}")
+    out = {b: {"fixed": 0, "broken": 0} for b in (ALL, *BUCKETS)}
+    for now, before in zip(readings, baseline):
+        label = normalize_text(now.label)
+        if not label:
+            continue
+        right_now, right_before = normalize_text(now.prediction) == label, normalize_text(before.prediction) == label
+        if right_now != right_before:
+            key = "fixed" if right_now else "broken"
+            out[ALL][key] += 1
+            out[height_bucket(now.height)][key] += 1
+    return out

@@ -96,10 +96,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=None, help="first N crops of each set")
     p.add_argument("--json", type=Path)
     p.add_argument("--markdown", type=Path)
-    p.add_argument("evaluate_args", nargs="*", help="after --: passed to sgenet_ocr.evaluate unchanged")
+    p.add_argument("--weights", type=Path, help="SGENet weights instead of the shipped ones")
     args = p.parse_args(argv)
+    extra = ["--weights", str(args.weights)] if args.weights else []
     result = run(args.data, [x for x in args.protocols.split(",") if x], args.restorers, args.recognizers,
-                 args.limit, args.evaluate_args)
+                 args.limit, extra)
+    result["settings"]["weights"] = str(args.weights) if args.weights else "shipped"
     table = markdown_table(result["rows"])
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

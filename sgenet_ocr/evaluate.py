@@ -32,6 +32,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .errors import SgenetOcrError, UsageError
+from .evaluation.cache import RecognitionCache, image_key
 from .evaluation.protocols import BUCKETS, PROTOCOLS, Sample, load_samples
 from .evaluation.scoring import make_rows, quality
 from .metrics import word_correct
@@ -75,30 +76,68 @@ def restore_samples(host, name: str, samples: Sequence[Sample], device: str, wei
     return outputs, time.perf_counter() - started
 
 
-def recognize_images(engine, images: Sequence[np.ndarray], desc: str) -> list[str]:
-    """Texts read by ``engine`` from RGB images (converted to its colour order), in chunks."""
+def recognize_images(engine, images: Sequence[np.ndarray], desc: str, recognizer: str = "",
+                     cache: RecognitionCache | None = None) -> list[str]:
+    """Texts read by ``engine`` from RGB images (converted to its colour order), in chunks;
+    images already in ``cache`` (same pixels, same recogniser) are not read again."""
     from .imaging import to_order
 
-    texts: list[str] = []
-    for start in tqdm(range(0, len(images), CHUNK), desc=desc, unit="chunk", leave=False):
-        chunk = [to_order(im, engine.color_order) for im in images[start:start + CHUNK]]
-        texts.extend(text for text, _conf in engine.recognize(chunk))
-    return texts
+    cache = cache if cache is not None else RecognitionCache()
+    keys = [image_key(im) for im in images]
+    todo = [i for i, k in enumerate(keys) if cache.get(recognizer, k) is None]
+    todo = list({keys[i]: i for i in todo}.values())  # duplicates are read once
+    for start in tqdm(range(0, len(todo), CHUNK), desc=desc, unit="chunk", leave=False):
+        part = todo[start:start + CHUNK]
+        chunk = [to_order(images[i], engine.color_order) for i in part]
+        for i, (text, _conf) in zip(part, engine.recognize(chunk)):
+            cache.put(recognizer, keys[i], text)
+        cache.save()  # a killed run keeps what it read
+    return [cache.get(recognizer, k) for k in keys]
 
 
-def create_engine(host, recognizer: str, device: str):
-    try:
-        return host.engines.create(engine_name(recognizer), device=device)
-    except UsageError:
-        if device == "cpu":
-            raise
-        return host.engines.create(engine_name(recognizer), device="cpu")  # CPU-only engines
+class LazyEngine:
+    """Creates the engine on first use: a fully cached recogniser never loads its models."""
+
+    def __init__(self, host, recognizer: str, device: str):
+        self.host, self.recognizer, self.device = host, recognizer, device
+        self._engine = None
+
+    @property
+    def engine(self):
+        if self._engine is None:
+            name = engine_name(self.recognizer)
+            try:
+                self._engine = self.host.engines.create(name, device=self.device)
+            except UsageError:
+                if self.device == "cpu":
+                    raise
+                self._engine = self.host.engines.create(name, device="cpu")  # CPU-only engines
+        return self._engine
+
+    @property
+    def color_order(self) -> str:
+        return self.engine.color_order
+
+    def recognize(self, crops):
+        return self.engine.recognize(crops)
+
+    def version(self) -> str:
+        if self._engine is None:
+            return f"{self.recognizer} (all readings from the cache)"
+        try:
+            return str(self._engine.version())
+        except Exception:  # noqa: BLE001 - the version is informative only
+            return self.recognizer
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
 
 
 def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recognizers: Sequence[str],
              limit: int | None = None, device: str = "cpu", weights: str | None = None,
              min_height: int = 0, grid: str | Path | None = None, host=None,
-             include_hr: bool = True) -> dict:
+             include_hr: bool = True, cache: str | Path | None = None) -> dict:
     """Run the evaluation and return the JSON-ready result (see module doc)."""
     from .plugin_manager import PluginHost
 
@@ -123,18 +162,19 @@ def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recogniz
     if include_hr:
         outputs["hr"] = [s.hr for s in samples]
 
+    memo = RecognitionCache(cache)
     rows: list[dict] = []
     texts: dict[tuple[str, str], list[str]] = {}
     versions: dict[str, str] = {}
     for recognizer in recognizers:
-        engine = create_engine(host, recognizer, device)
+        engine = LazyEngine(host, recognizer, device)
         try:
-            versions[recognizer] = _engine_version(engine, recognizer)
             for name, images in outputs.items():
-                read = recognize_images(engine, images, f"{recognizer} on {name}")
+                read = recognize_images(engine, images, f"{recognizer} on {name}", recognizer, memo)
                 texts[(recognizer, name)] = read
                 rows += make_rows(samples, protocol, name, recognizer, read, scores.get(name))
         finally:
+            versions[recognizer] = engine.version()
             engine.close()
     settings = {
         "data": str(data), "protocol": protocol, "restorers": list(restorers),
@@ -151,13 +191,6 @@ def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recogniz
     if grid:
         _write_grid(grid, samples, outputs, texts, recognizers[0], restorers)
     return {"settings": settings, "rows": rows}
-
-
-def _engine_version(engine, recognizer: str) -> str:
-    try:
-        return str(engine.version())
-    except Exception:  # noqa: BLE001 - the version is informative only
-        return recognizer
 
 
 def _weights_info(restorers: Sequence[str], weights: str | None) -> dict | None:
@@ -223,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default="cpu", help="cpu, cuda, ...")
     parser.add_argument("--no-hr", action="store_true",
                         help="skip the HR reference rows (e.g. when merging with an earlier run)")
+    parser.add_argument("--cache", help="JSON file of earlier readings to reuse and extend")
     parser.add_argument("--min-height", type=int, default=0,
                         help="restore only crops whose LR height is below this (0 = all crops)")
     return parser
@@ -236,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         result = evaluate(args.data, args.protocol, _split_names(args.restorers, "restorers"),
                           _split_names(args.recognizers, "recognizers"), args.limit, args.device,
                           args.weights, args.min_height, args.grid,
-                          include_hr=not args.no_hr)
+                          include_hr=not args.no_hr, cache=args.cache)
     except SgenetOcrError as exc:
         print(f"sgenet-ocr evaluate: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -20,6 +20,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 BUILTIN_PLUGINS = (
     "sgenet_ocr.builtin",
     "sgenet_ocr.restorers.sgenet_plugin",
+    "sgenet_ocr.restorers.onnx_plugin",
 )
 
 

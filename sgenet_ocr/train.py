@@ -229,7 +229,7 @@ class Trainer:
         self.val_batches = validation_batches(PairDataset(val_crops, degrade), tcfg["batch_size"],
                                               cfg["seed"])
         self.sampler = WidthBucketSampler(self.train_set.aspect_widths(), tcfg["batch_size"],
-                                          seed=cfg["seed"],
+                                          seed=cfg["seed"], width_budget=tcfg.get("batch_width_budget"),
                                           textzoom_fraction=cfg["data"]["textzoom_fraction"],
                                           start_batch=self.step)
         workers = int(cfg["data"].get("num_workers", 0))
@@ -342,27 +342,51 @@ class Trainer:
         sr = self.model(lr)
         parts = {"pixel": pixel_loss(sr, hr, lcfg["pixel"])}
         loss = lcfg["pixel_weight"] * parts["pixel"]
-        text_now = self.step % max(1, int(lcfg.get("text_every", 1))) == 0
-        if text_now and (lcfg["ctc_weight"] > 0 or lcfg["distill_weight"] > 0):
-            probs_sr = self.prior(sr.clamp(0, 1))
-            if lcfg["ctc_weight"] > 0:
-                parts["ctc"] = self.text.ctc(probs_sr, batch["label"])
-                loss = loss + lcfg["ctc_weight"] * parts["ctc"]
-            if lcfg["distill_weight"] > 0:
-                with torch.no_grad():
-                    probs_hr = self.prior(hr)
-                parts["distill"] = self.text.distill(probs_sr, probs_hr)
-                loss = loss + lcfg["distill_weight"] * parts["distill"]
         for group in self.optimizer.param_groups:
             group["lr"] = self.lr_at()
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        text_now = self.step % max(1, int(lcfg.get("text_every", 1))) == 0
+        if text_now and (lcfg["ctc_weight"] > 0 or lcfg["distill_weight"] > 0):
+            text_loss, sr_grad, text_parts = self.text_focus(sr.detach(), hr, batch["label"])
+            parts.update(text_parts)
+            # One backward through SGENet for both terms; the prior's graph was freed chunk by chunk.
+            torch.autograd.backward([loss, sr], [None, sr_grad])
+            loss = loss.detach() + text_loss
+        else:
+            loss.backward()
         if self.cfg["train"]["grad_clip"]:
             torch.nn.utils.clip_grad_norm_(self.trainable.values(), self.cfg["train"]["grad_clip"])
         self.optimizer.step()
         self.ema.update(self.step)
         self.step += 1
-        return {"loss": loss.item(), **{k: v.item() for k, v in parts.items()}}
+        return {"loss": float(loss), **{k: float(v) for k, v in parts.items()}}
+
+    def text_focus(self, sr: torch.Tensor, hr: torch.Tensor, labels: list[str]):
+        """Text-focus losses and their gradient w.r.t. ``sr``, computed ``text_chunk`` crops at a
+        time so the prior's activations never exist for the whole batch (memory stays flat)."""
+        lcfg = self.cfg["loss"]
+        chunk = max(1, int(lcfg.get("text_chunk", 8)))
+        leaf = sr.requires_grad_(True)
+        total, sums = 0.0, {}
+        n = sr.shape[0]
+        for start in range(0, n, chunk):
+            part = slice(start, min(n, start + chunk))
+            weight = (part.stop - part.start) / n  # chunk means -> batch mean
+            probs = self.prior(leaf[part])
+            term = probs.new_zeros(())
+            if lcfg["ctc_weight"] > 0:
+                ctc = self.text.ctc(probs, labels[part])
+                term = term + lcfg["ctc_weight"] * ctc
+                sums["ctc"] = sums.get("ctc", 0.0) + weight * ctc.item()
+            if lcfg["distill_weight"] > 0:
+                with torch.no_grad():
+                    probs_hr = self.prior(hr[part])
+                distill = self.text.distill(probs, probs_hr)
+                term = term + lcfg["distill_weight"] * distill
+                sums["distill"] = sums.get("distill", 0.0) + weight * distill.item()
+            (term * weight).backward()
+            total += weight * term.item()
+        return total, leaf.grad, sums
 
     def _on_signal(self, signum, _frame) -> None:
         self._stop_signal = signum

@@ -205,3 +205,15 @@ def check_missing_extra(monkeypatch, module: str, engine_name: str, extra: str) 
         PluginHost().engines.create(engine_name)
     assert info.value.extra == extra and info.value.exit_code == 4
     assert f"sgenet-ocr[{extra}]" in str(info.value) and "\n" not in str(info.value)
+
+
+def check_reads_vertical_text(engine) -> None:
+    """A word turned a quarter clockwise (reading top to bottom) is turned back and read."""
+    from sgenet_ocr.geometry import perspective_crop
+
+    page, words = synthetic_page()
+    text, quad = words[0]
+    upright = perspective_crop(page, quad)
+    turned = np.ascontiguousarray(np.rot90(upright, -1))
+    ((reading, _),) = engine.recognize(in_order([turned], engine.color_order))
+    assert normalise(reading) == normalise(text)

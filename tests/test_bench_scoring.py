@@ -10,7 +10,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.scoring import (  # noqa: E402
-    Reading, edit_distance, height_bucket, recall_by_bucket, recall_precision_f1, recognition_scores)
+    Reading, edit_distance, height_bucket, paired_changes, recall_by_bucket, recall_precision_f1,
+    recognition_scores)
 
 
 @pytest.mark.parametrize("height, bucket", [
@@ -72,3 +73,17 @@ def test_recall_by_bucket():
     assert out["17-32"] == {"n": 1, "recall": 1.0}
     assert out[">32"] == {"n": 1, "recall": 1.0}
     assert math.isnan(recall_by_bucket([], [])["all"]["recall"])
+
+
+def test_paired_changes_counts_fixed_and_broken_words():
+    baseline = [Reading("cat", "cat", 10), Reading("dog", "d0g", 10), Reading("owl", "owl", 40),
+                Reading("bee", "bea", 20), Reading("..", "x", 10)]
+    now = [Reading("cat", "cot", 10), Reading("dog", "DOG", 10), Reading("owl", "owl", 40),
+           Reading("bee", "bee", 20), Reading("..", "", 10)]
+    out = paired_changes(now, baseline)
+    assert out["all"] == {"fixed": 2, "broken": 1}
+    assert out["<=16"] == {"fixed": 1, "broken": 1}
+    assert out["17-32"] == {"fixed": 1, "broken": 0}
+    assert out[">32"] == {"fixed": 0, "broken": 0}
+    with pytest.raises(ValueError):
+        paired_changes(now, baseline[:2])

@@ -20,7 +20,7 @@ from sgenet_ocr.plugin_manager import PluginHost  # noqa: E402
 # Words drawn on the rendered test page: text, font size, top-left. Sizes span the
 # min-height threshold so that some boxes are restored and some are not.
 RENDERED_WORDS = [("HARBOUR", 40, (30, 20)), ("station", 30, (360, 30)), ("Open daily", 14, (40, 120)),
-                  ("Platform", 18, (220, 118)), ("EXIT", 12, (420, 124))]
+                  ("Platform", 18, (220, 118)), ("EXIT", 12, (420, 124)), ("Gate 7", 22, (60, 262))]
 ROTATED_WORD = ("CENTRAL", 32, 20, (300, 150))  # text, size, degrees, paste position
 
 BLANK_RESTORER_PLUGIN = '''
@@ -285,19 +285,16 @@ def user_boxes(user_reader, rendered):
     return cv2.cvtColor(rendered[1], cv2.COLOR_RGB2GRAY), horizontal[0], free[0]
 
 
-OUTPUT_OPTIONS = {"standard": {}, "dict": {"output_format": "dict"}, "json": {"output_format": "json"},
-                  "words": {"detail": 0}, "paragraph": {"paragraph": True},
-                  "rotations": {"rotation_info": [180]}}  # rotation switches easyocr to batch order
+# rotation_info switches easyocr from one box at a time (horizontal boxes, then free ones) to
+# one batch sorted by y, which puts the rotated word before "Gate 7" below it.
+OUTPUT_OPTIONS = {"standard": {}, "json": {"output_format": "json"}, "paragraph": {"paragraph": True},
+                  "rotations": {"rotation_info": [180]}}
 
 
 def _layout(name: str, results) -> list:
     """Everything about a result list except the recognised text and confidences."""
     if name == "json":
-        results = [json.loads(item) for item in results]
-    if name in ("dict", "json"):
-        return [(sorted(item), item["boxes"]) for item in results]
-    if name == "words":
-        return [type(item) for item in results]
+        return [(list(item), item["boxes"]) for item in map(json.loads, results)]
     return [(len(item), np.asarray(item[0], dtype=float).tolist()) for item in results]
 
 
@@ -307,19 +304,22 @@ def test_hooked_reader_keeps_every_output_format(user_reader, user_boxes):
 
     grey, horizontal, free = user_boxes
     assert horizontal and free, "the rendered page should fill both of easyocr's box lists"
-    horizontal = horizontal[:2]  # HARBOUR and station (sorted by y); fewer crops keep it quick
+    horizontal = [horizontal[0], horizontal[-1]]  # HARBOUR and Gate 7; fewer crops keep it quick
     plain = {name: user_reader.recognize(grey, horizontal, free, **kw) for name, kw in OUTPUT_OPTIONS.items()}
     _hook(user_reader, restorer="bicubic", min_height=1000)  # every crop is restored
     try:
         hooked = {name: user_reader.recognize(grey, horizontal, free, **kw) for name, kw in OUTPUT_OPTIONS.items()}
+        words = user_reader.recognize(grey, horizontal, free, detail=0)
         stats = user_reader._sgenet_ocr_stage.stats
     finally:
         sgenet_ocr.unhook(user_reader)
-    assert stats.crops_restored == stats.crops_seen == len(OUTPUT_OPTIONS) * (len(horizontal) + len(free))
+    assert stats.crops_restored == stats.crops_seen == (len(OUTPUT_OPTIONS) + 1) * (len(horizontal) + len(free))
     for name in OUTPUT_OPTIONS:
         assert _layout(name, hooked[name]) == _layout(name, plain[name]), name
     # bicubic x2 of clean rendered text still reads the large words, rotated one included
-    assert [text for _, text, _ in hooked["standard"]] == ["HARBOUR", "station", "CENTRAL"]
+    assert [text for _, text, _ in hooked["standard"]] == ["HARBOUR", "Gate 7", "CENTRAL"]
+    assert _layout("rotations", plain["rotations"]) != _layout("standard", plain["standard"])  # order differs
+    assert words == [text for _, text, _ in hooked["standard"]]
 
 
 @pytest.mark.slow

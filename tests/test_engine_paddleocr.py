@@ -12,7 +12,8 @@ import sgenet_ocr
 from engine_testkit import (blanking_restorer_plugin, check_cli_on_repo_example, check_cli_on_scene,
                             check_cli_on_synthetic_page, check_detects_scene_words,
                             check_detects_synthetic_words, check_missing_extra,
-                            check_reads_real_crops, in_order, normalise, synthetic_page)
+                            check_reads_real_crops, check_reads_vertical_text, in_order, normalise,
+                            synthetic_page)
 from sgenet_ocr.errors import ModelError, UsageError
 from sgenet_ocr.geometry import perspective_crop
 from sgenet_ocr.plugin_manager import PluginHost
@@ -166,7 +167,8 @@ def test_hook_restores_inside_predict_and_ocr_and_unhook_restores_exactly(user_o
     (inner,) = inner_pipelines(user_ocr)
     cropper = vars(inner)["_crop_by_polys"]
 
-    sgenet_ocr.hook(user_ocr, restorer="blank", min_height=1000, plugins=[blanking_restorer_plugin(tmp_path)])
+    sgenet_ocr.hook(user_ocr, restorer="blank", min_height=1000,
+                    plugins=[blanking_restorer_plugin(tmp_path)])
     stage = user_ocr._sgenet_ocr_stage
     assert vars(inner)["_crop_by_polys"] is not cropper
     assert rec_texts(user_ocr.predict(bgr)) == [""] * len(words)  # it read the blank crops
@@ -214,3 +216,7 @@ def test_cli_on_a_real_scene(tmp_path, cache, shared_data, capsys):
 
 def test_cli_on_the_repo_example(tmp_path, repo_root, cache, capsys):
     check_cli_on_repo_example("paddleocr", tmp_path, repo_root, capsys)
+
+
+def test_reads_vertical_text(engine):
+    check_reads_vertical_text(engine)

@@ -9,7 +9,8 @@ import sgenet_ocr
 from engine_testkit import (blanking_restorer_plugin, check_cli_on_repo_example, check_cli_on_scene,
                             check_cli_on_synthetic_page, check_detects_scene_words,
                             check_detects_synthetic_words, check_missing_extra,
-                            check_reads_real_crops, in_order, normalise, synthetic_page)
+                            check_reads_real_crops, check_reads_vertical_text, in_order, normalise,
+                            synthetic_page)
 from sgenet_ocr.geometry import perspective_crop
 from sgenet_ocr.plugin_manager import PluginHost
 
@@ -67,7 +68,8 @@ def test_hook_restores_inside_the_users_call_and_unhook_restores_exactly(user_en
     assert sorted(normalise(r[1]) for r in before) == sorted(normalise(w) for w, _ in words)
     state = dict(vars(user_engine))
 
-    sgenet_ocr.hook(user_engine, restorer="blank", min_height=1000, plugins=[blanking_restorer_plugin(tmp_path)])
+    sgenet_ocr.hook(user_engine, restorer="blank", min_height=1000,
+                    plugins=[blanking_restorer_plugin(tmp_path)])
     stage = user_engine._sgenet_ocr_stage
     assert all(vars(user_engine)[name] is not state.get(name) for name in PATCHED)
     hooked, _ = user_engine(bgr)
@@ -123,3 +125,7 @@ def test_cli_on_a_real_scene(tmp_path, shared_data, capsys):
 @pytest.mark.slow
 def test_cli_on_the_repo_example(tmp_path, repo_root, capsys):
     check_cli_on_repo_example("rapidocr", tmp_path, repo_root, capsys)
+
+
+def test_reads_vertical_text(engine):
+    check_reads_vertical_text(engine)

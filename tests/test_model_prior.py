@@ -66,6 +66,7 @@ def test_preprocessing_matches_rapidocr(padded_prior, shared_data):
         assert np.abs(ours[:, :, :width] - theirs[:, :, :width]).mean() < 0.03
 
 
+@pytest.mark.slow
 def test_reads_real_words_like_rapidocr(padded_prior, shared_data):
     from rapidocr_onnxruntime import RapidOCR
 

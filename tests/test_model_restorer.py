@@ -71,9 +71,9 @@ def test_real_crops_come_back_32_px_tall_at_twice_the_width(restorer, crops):
 def test_output_is_deterministic_and_independent_of_batching(restorer, crops):
     first = restorer.restore(crops)
     again = restorer.restore(crops[::-1])[::-1]
-    alone = [restorer.restore([c])[0] for c in crops[:3]]
+    alone = [restorer.restore([c])[0] for c in crops[:2]]
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
-    assert all(np.array_equal(a, b) for a, b in zip(first[:3], alone))
+    assert all(np.array_equal(a, b) for a, b in zip(first[:2], alone))
 
 
 def test_extreme_aspect_ratios_are_clamped(restorer):

@@ -62,8 +62,8 @@ def _session_settings(device: str, threads: int) -> dict:
 class RapidOcrEngine(OcrEngine):
     """PP-OCRv4 (Chinese + English) detection and recognition from the rapidocr-onnxruntime wheel.
 
-    Works in BGR like PaddleOCR, whose models these are. Crops taller than 1.5x their width
-    are read as they come (the pipeline hands over upright horizontal crops).
+    Works in BGR like PaddleOCR, whose models these are. Crops 1.5x taller than wide are
+    turned a quarter before reading, as RapidOCR itself does.
     """
 
     name = "rapidocr"
@@ -102,6 +102,9 @@ class RapidOcrEngine(OcrEngine):
     def recognize(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
         if len(crops) == 0:
             return []
+        # Like RapidOCR's own crop step: a crop 1.5x taller than wide is vertical text, turned
+        # a quarter to lie horizontally.
+        crops = [np.rot90(c) if c.shape[0] >= 1.5 * c.shape[1] else c for c in crops]
         readings, _elapsed = self.recognizer([np.ascontiguousarray(c) for c in crops])
         return [(str(r[0]), float(r[1])) for r in readings]
 

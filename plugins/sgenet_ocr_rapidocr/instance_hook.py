@@ -11,7 +11,8 @@ angle classifier and the recogniser on that list. We shadow three methods on the
 * ``cal_rec_boxes`` (only used with ``return_word_box=True``): gets the unrestored crops back,
   because it turns character positions into page boxes through each crop's size.
 
-The user's call keeps its signature and output format. One hooked object should not be called
+The user's call keeps its signature and output format. ``engine(img, use_det=False)`` reads
+the whole image as one line without cutting crops, so nothing is restored there. One hooked object should not be called
 from several threads at once (the remembered page geometry is per object).
 """
 from __future__ import annotations
@@ -43,7 +44,8 @@ def to_page_quads(boxes, op_record: dict) -> list[np.ndarray]:
 def hook_rapidocr(engine, stage) -> Callable[[], None]:
     """Patch ``engine`` (one instance) to restore small crops; returns the undo function."""
     page = {"op_record": {}, "originals": None}
-    letterbox, crop_list, word_boxes = engine.maybe_add_letterbox, engine.get_crop_img_list, engine.cal_rec_boxes
+    letterbox, crop_list = engine.maybe_add_letterbox, engine.get_crop_img_list
+    word_boxes = engine.cal_rec_boxes
 
     def maybe_add_letterbox(img, op_record):
         img, op_record = letterbox(img, op_record)

@@ -51,14 +51,16 @@ class WidthBucketSampler(Sampler):
 
     Each pass shuffles all crops, sends a ``textzoom_fraction`` of them to the 64-wide
     TextZoom bucket and the rest to their aspect width, cuts each bucket into batches
-    (a tail shorter than a quarter batch is dropped for this pass only: the next pass
+    (batches of wide buckets shrink when ``width_budget`` is set: memory grows with batch x
+    width; a tail shorter than a quarter batch is dropped for this pass only: the next pass
     reshuffles) and shuffles the batch order. ``start_batch`` skips batches so a resumed run continues the same stream.
     """
 
     def __init__(self, widths: Sequence[int], batch_size: int, seed: int = 0,
-                 textzoom_fraction: float = 0.25, start_batch: int = 0):
+                 textzoom_fraction: float = 0.25, start_batch: int = 0, width_budget: int | None = None):
         self.widths = list(widths)
         self.batch_size = batch_size
+        self.width_budget = width_budget
         self.seed = seed
         self.textzoom_fraction = textzoom_fraction
         self.start_batch = start_batch
@@ -73,13 +75,21 @@ class WidthBucketSampler(Sampler):
             width = TEXTZOOM_LR_WIDTH if textzoom[k] else self.widths[index]
             buckets.setdefault(width, []).append((int(index), int(width), int(seeds[k])))
         batches = []
-        for items in buckets.values():
-            for start in range(0, len(items), self.batch_size):
-                chunk = items[start:start + self.batch_size]
-                if len(chunk) * 4 >= self.batch_size:
+        for width, items in buckets.items():
+            size = self.batch_size_for(width)
+            for start in range(0, len(items), size):
+                chunk = items[start:start + size]
+                if len(chunk) * 4 >= size:
                     batches.append(chunk)
         rng.shuffle(batches)
         return batches
+
+    def batch_size_for(self, width: int) -> int:
+        """``batch_size``, shrunk for buckets wider than ``width_budget`` so that
+        ``batch * width`` (hence memory) never exceeds ``batch_size * width_budget``."""
+        if not self.width_budget or width <= self.width_budget:
+            return self.batch_size
+        return max(1, self.batch_size * self.width_budget // width)
 
     def __iter__(self) -> Iterator[list[tuple[int, int, int]]]:
         produced, epoch = 0, 0

@@ -116,7 +116,14 @@ class TextZoomLmdb:
             yield self[i]
 
     def close(self) -> None:
+        """Release the LMDB (it can only be open once per process)."""
         self.env.close()
+
+    def __enter__(self) -> "TextZoomLmdb":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def open_splits(path: str | Path) -> dict[str, TextZoomLmdb]:

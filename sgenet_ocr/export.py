@@ -1,0 +1,248 @@
+"""Export SGENet, semantic prior included, to one ONNX graph with dynamic batch and width.
+
+Usage::
+
+    python -m sgenet_ocr.export --format onnx OUT.onnx [--weights PATH] [--opset N] [--random-init]
+
+The graph maps ``lr`` ``(N, 3, 16, W)`` RGB in [0, 1] to ``sr`` ``(N, 3, 32, 2W)``. It is put
+together from three pieces, because the prior is itself an ONNX model that onnx2torch
+converted to torch, and tracing that conversion would freeze its shapes:
+
+1. ``prior_input`` (traced from torch): the prior's preprocessing (bilinear resize by the
+   integer factor 48/16, RGB -> BGR, [-1, 1]); a scale factor, not a size, keeps W dynamic;
+2. the prior's original ONNX graph from the rapidocr wheel (dynamic width by construction);
+3. ``sr`` (traced from torch): charset reduction of the prior's output, then SGENet with those
+   probabilities.
+
+They are joined by ``Identity`` nodes (onnxruntime removes them). The metadata holds the weights'
+sha256, the architecture config and the export settings.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import io
+import json
+import sys
+import warnings
+from pathlib import Path
+
+from .errors import ModelError, SgenetOcrError, UsageError
+
+DEFAULT_OPSET = 17
+MIN_OPSET = 13  # Squeeze/Unsqueeze with axes inputs, ReduceSum with axes input
+EXPORT_VERSION = "1"  # bump when the graph layout changes: invalidates cached exports
+INPUT_NAME, OUTPUT_NAME = "lr", "sr"
+
+
+def weights_identity(weights: str | Path | bool | None = None) -> tuple[Path, str] | None:
+    """``(path, sha256)`` of ``weights`` (a path), or of the shipped weights for None/True.
+
+    None when nothing is shipped and no path is given; the model itself is not loaded.
+    """
+    from .models import PRETRAINED, has_pretrained
+    from .models.weights import read_sidecar, sha256_of
+
+    if weights is None or weights is True:
+        if not has_pretrained("sgenet"):
+            return None
+        cfg = PRETRAINED["sgenet"]
+        return cfg.weights_path, str(cfg.sha256)
+    path = Path(weights)
+    if not path.is_file():
+        raise ModelError(f"weights file not found: {path}")
+    side = read_sidecar(path)
+    return path, (side or {}).get("sha256") or sha256_of(path)
+
+
+def resolve_weights(weights: str | Path | None, random_init: bool = False):
+    """``(model, sha256 or None, source)``: ``weights``, else the shipped weights, else random.
+
+    Random weights are only used when asked for (tests, speed benchmarks).
+    """
+    from .models import PRETRAINED, create_model
+
+    identity = weights_identity(weights)
+    if identity is not None:
+        return create_model("sgenet", pretrained=identity[0]), identity[1], str(identity[0])
+    if random_init:
+        return create_model("sgenet", pretrained=False), None, "random-init"
+    raise ModelError(f"no trained sgenet weights are shipped ({PRETRAINED['sgenet'].weights_path} is missing): "
+                     "pass --weights PATH (or --random-init for a test export)")
+
+
+def _torch_pieces(model):
+    """The two traced pieces as torch modules: prior preprocessing, and charset reduction + SR."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    prior, cfg = model.prior, model.config
+    for attr in ("onnx_path", "input_height", "mean", "std"):
+        if not hasattr(prior, attr):
+            raise ModelError(f"prior {type(prior).__name__} is not ONNX-backed; it cannot be exported")
+    if prior.input_height % cfg.input_height:
+        raise ModelError(f"prior height {prior.input_height} is not a multiple of {cfg.input_height}")
+    if getattr(prior, "min_width", 0):
+        raise ModelError("export of a prior with min_width padding is not supported")
+    factor = prior.input_height // cfg.input_height
+
+    class PriorInput(nn.Module):
+        """What ``prior.preprocess`` does, with a scale factor so the width stays symbolic.
+
+        At LR height 16 the prior's width ceil(48 * W / 16) is exactly 3 W, so both agree.
+        """
+
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("bgr", torch.tensor([2, 1, 0]), persistent=False)
+
+        def forward(self, lr):
+            x = F.interpolate(lr, scale_factor=float(factor), mode="bilinear", align_corners=False)
+            return (x.index_select(1, self.bgr) - prior.mean) / prior.std
+
+    # SGENet.state_dict() hides the frozen prior; the TorchScript exporter pairs parameters with
+    # that state dict, so a hidden entry shifts every later weight. Export a copy that shows all.
+    sr_model = copy.deepcopy(model).eval()
+    sr_model.config = dataclasses.replace(sr_model.config, finetune_prior=True)
+    columns = getattr(prior, "columns", None) if getattr(prior, "reduce_charset", False) else None
+
+    class SrFromRawProbs(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.sgenet = sr_model
+
+        def forward(self, lr, raw_probs):
+            probs = raw_probs
+            if columns is not None:  # same renormalised reduction as PPOCRv4Prior.forward
+                kept = raw_probs.index_select(-1, columns)
+                probs = kept / kept.sum(dim=-1, keepdim=True).clamp_min(1e-8)
+            return self.sgenet(lr, prior_probs=probs)
+
+    return PriorInput().eval(), SrFromRawProbs().eval()
+
+
+def _trace(module, args, input_names, output_names, dynamic_axes, opset: int):
+    import onnx
+    import torch
+
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # tracer and GRU batch-size warnings: width/batch are symbolic
+        torch.onnx.export(module, args, buffer, dynamo=False, opset_version=opset,
+                          input_names=input_names, output_names=output_names,
+                          dynamic_axes=dynamic_axes, do_constant_folding=True)
+    return onnx.load_from_string(buffer.getvalue())
+
+
+def build_onnx(model, opset: int = DEFAULT_OPSET, metadata: dict | None = None):
+    """The whole model (prior included) as an ``onnx.ModelProto``."""
+    import onnx
+    import torch
+    from onnx import compose, helper, version_converter
+
+    if opset < MIN_OPSET:
+        raise UsageError(f"--opset must be at least {MIN_OPSET}, got {opset}")
+    model = model.eval()
+    pre_module, sr_module = _torch_pieces(model)
+    lr = torch.rand(2, 3, model.config.input_height, 64)
+    with torch.no_grad():
+        prepared = pre_module(lr)
+        raw = model.prior.raw_forward(prepared)
+    pre = _trace(pre_module, (lr,), ["lr"], ["prior_input"],
+                 {"lr": {0: "batch", 3: "width"}, "prior_input": {0: "batch", 3: "prior_width"}}, opset)
+    sr = _trace(sr_module, (lr, raw), ["lr", "raw_probs"], ["sr"],
+                {"lr": {0: "batch", 3: "width"}, "raw_probs": {0: "batch", 1: "steps"},
+                 "sr": {0: "batch", 3: "out_width"}}, opset)
+    rec = onnx.load(model.prior.onnx_path)
+    rec_opset = next((o.version for o in rec.opset_import if o.domain in ("", "ai.onnx")), opset)
+    if rec_opset != opset:
+        rec = version_converter.convert_version(rec, opset)
+
+    pre, rec, sr = (compose.add_prefix(m, p) for m, p in ((pre, "pre/"), (rec, "prior/"), (sr, "sr/")))
+    link = [
+        helper.make_node("Identity", [INPUT_NAME], ["pre/lr"], name="feed_prior"),
+        helper.make_node("Identity", [INPUT_NAME], ["sr/lr"], name="feed_sr"),
+        helper.make_node("Identity", ["pre/prior_input"], [rec.graph.input[0].name], name="prior_in"),
+        helper.make_node("Identity", [rec.graph.output[0].name], ["sr/raw_probs"], name="prior_out"),
+        helper.make_node("Identity", ["sr/sr"], [OUTPUT_NAME], name="output"),
+    ]
+    lr_info = helper.make_tensor_value_info(INPUT_NAME, onnx.TensorProto.FLOAT,
+                                            ["batch", 3, model.config.input_height, "width"])
+    sr_info = helper.make_tensor_value_info(OUTPUT_NAME, onnx.TensorProto.FLOAT,
+                                            ["batch", 3, model.config.input_height * model.config.scale, "out_width"])
+    graph = helper.make_graph(
+        [*link[:2], *pre.graph.node, link[2], *rec.graph.node, link[3], *sr.graph.node, link[4]],
+        "sgenet", [lr_info], [sr_info],
+        initializer=[*pre.graph.initializer, *rec.graph.initializer, *sr.graph.initializer])
+    merged = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
+                               producer_name="sgenet_ocr.export")
+    merged.ir_version = max(m.ir_version for m in (pre, rec, sr))
+    meta = {"sgenet_config": json.dumps(dataclasses.asdict(model.config), sort_keys=True),
+            "export_version": EXPORT_VERSION, "opset": str(opset),
+            "prior_onnx": Path(model.prior.onnx_path).name, **(metadata or {})}
+    for key, value in meta.items():
+        merged.metadata_props.add(key=key, value=str(value))
+    onnx.checker.check_model(merged)
+    return merged
+
+
+def export_onnx(model, path: str | Path, opset: int = DEFAULT_OPSET, metadata: dict | None = None) -> Path:
+    """Write the model to ``path`` atomically (a half-written file never has the final name)."""
+    import os
+
+    import onnx
+
+    proto = build_onnx(model, opset, metadata)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        onnx.save(proto, str(tmp))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def read_metadata(path: str | Path) -> dict[str, str]:
+    """The ``metadata_props`` of an exported file (without loading the weights)."""
+    import onnx
+
+    proto = onnx.load(str(path), load_external_data=False)
+    return {p.key: p.value for p in proto.metadata_props}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sgenet_ocr.export",
+                                     description="Export SGENet (semantic prior included) for deployment.")
+    parser.add_argument("output", help="output file, e.g. sgenet_x2.onnx")
+    parser.add_argument("--format", choices=["onnx"], default="onnx", help="export format (default onnx)")
+    parser.add_argument("--weights", help="safetensors weights (default: the shipped weights)")
+    parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset (default {DEFAULT_OPSET})")
+    parser.add_argument("--random-init", action="store_true",
+                        help="export random weights when no weights exist (tests and speed checks only)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        return 0 if exc.code in (0, None) else UsageError.exit_code
+    try:
+        if args.opset < MIN_OPSET:
+            raise UsageError(f"--opset must be at least {MIN_OPSET}, got {args.opset}")
+        model, sha, source = resolve_weights(args.weights, args.random_init)
+        path = export_onnx(model, args.output, args.opset,
+                           metadata={"weights_sha256": sha or "none (random init)", "weights_source": source})
+    except SgenetOcrError as exc:
+        print(f"sgenet-ocr export: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, opset {args.opset}, weights {source})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

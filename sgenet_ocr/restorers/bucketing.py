@@ -1,0 +1,84 @@
+"""Crop preparation and width bucketing shared by the SGENet restorers (torch and ONNX).
+
+Each crop is resized (bicubic) to the model's input height keeping its aspect ratio, width
+clamped to 16..512; crops are grouped into width buckets (multiples of ``bucket``), padded on
+the right by edge replication, run batch by batch through a backend function, and cropped
+back, so each crop comes out ``scale`` times its resized size. A crop's result depends only on
+the crop (the model has no cross-sample terms in eval mode), so batching never changes it.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..imaging import array_to_rgb, resize
+from ..models.sgenet import MAX_WIDTH, MIN_WIDTH
+
+#: A backend: float32 ``(N, 3, h, W)`` in [0, 1] -> float ``(N, 3, scale*h, scale*W)``.
+BatchRunner = Callable[[np.ndarray], np.ndarray]
+
+
+def lr_width(height: int, width: int, target_height: int) -> int:
+    """Width at ``target_height`` with the aspect ratio kept, clamped to the model's range."""
+    return int(min(MAX_WIDTH, max(MIN_WIDTH, round(width * target_height / max(height, 1)))))
+
+
+def bucket_width(width: int, bucket: int) -> int:
+    return min(MAX_WIDTH, -(-width // bucket) * bucket)
+
+
+def prepare_crop(crop: np.ndarray, height: int) -> np.ndarray:
+    """RGB uint8 crop at ``height`` and its own aspect ratio (width clamped)."""
+    rgb = array_to_rgb(crop)
+    h, w = rgb.shape[:2]
+    return resize(rgb, lr_width(h, w, height), height)
+
+
+def pad_batch(images: Sequence[np.ndarray], width: int) -> np.ndarray:
+    """Float32 ``(N, 3, h, width)`` in [0, 1]: crops padded on the right by edge replication.
+
+    Replicating the last column avoids a hard border the network would try to sharpen.
+    """
+    h = images[0].shape[0]
+    batch = np.empty((len(images), h, width, 3), dtype=np.uint8)
+    for slot, img in zip(batch, images):
+        w = img.shape[1]
+        slot[:, :w] = img
+        slot[:, w:] = img[:, -1:]
+    return np.ascontiguousarray(batch.transpose(0, 3, 1, 2), dtype=np.float32) * np.float32(1 / 255)
+
+
+def to_uint8_images(sr: np.ndarray) -> np.ndarray:
+    """Float ``(N, 3, H, W)`` in [0, 1] -> uint8 ``(N, H, W, 3)`` (rounded, clipped)."""
+    return np.clip(np.asarray(sr, dtype=np.float32) * 255, 0, 255).round().astype(np.uint8).transpose(0, 2, 3, 1)
+
+
+def restore_in_buckets(crops: Sequence[np.ndarray], run: BatchRunner, *, input_height: int, scale: int,
+                       bucket: int, batch_for: Callable[[int], int]) -> list[np.ndarray]:
+    """Prepare ``crops``, run them through ``run`` by width bucket, return RGB uint8 results.
+
+    ``batch_for(width)`` gives the most crops per call at that bucket width.
+    """
+    small = [prepare_crop(c, input_height) for c in crops]
+    buckets: dict[int, list[int]] = defaultdict(list)
+    for i, img in enumerate(small):
+        buckets[bucket_width(img.shape[1], bucket)].append(i)
+    out: list[np.ndarray | None] = [None] * len(small)
+    for width, members in sorted(buckets.items()):
+        step = max(1, int(batch_for(width)))
+        for start in range(0, len(members), step):
+            chunk = members[start:start + step]
+            images = to_uint8_images(run(pad_batch([small[i] for i in chunk], width)))
+            for i, img in zip(chunk, images):
+                out[i] = np.ascontiguousarray(img[:, : small[i].shape[1] * scale])
+    return out  # type: ignore[return-value]
+
+
+def batch_limit(width: int, batch_size: int) -> int:
+    """Crops per batch at ``width``: ``batch_size`` crops of 16x64 worth of pixels, at least 1.
+
+    Attention memory grows with width x prior steps, so wide buckets get smaller batches.
+    """
+    return max(1, min(batch_size, batch_size * 64 // width))

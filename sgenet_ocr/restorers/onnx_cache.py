@@ -1,0 +1,62 @@
+"""On-disk cache of ONNX exports, keyed by the weights' sha256 and the export settings.
+
+The first ``sgenet-onnx`` restorer for a set of weights exports the model (tens of seconds);
+later ones load the cached file. A file that does not parse, or whose metadata names other
+weights, is rebuilt. Files are written atomically, so concurrent first uses are safe.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from ..errors import ModelError
+from ..export import DEFAULT_OPSET, EXPORT_VERSION, export_onnx, read_metadata, weights_identity
+
+CACHE_ENV = "SGENET_OCR_CACHE"
+
+
+def default_cache_dir() -> Path:
+    """``$SGENET_OCR_CACHE``, else ``$XDG_CACHE_HOME/sgenet_ocr/onnx``, else ``~/.cache/sgenet_ocr/onnx``."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "sgenet_ocr" / "onnx"
+
+
+def _prior_tag() -> str:
+    """Identifies the prior's ONNX file (name and size) so a new rapidocr wheel re-exports."""
+    from ..models.prior import _rapidocr_rec_model_path
+
+    path = _rapidocr_rec_model_path()
+    return hashlib.sha256(f"{path.name}:{path.stat().st_size}".encode()).hexdigest()[:8]
+
+
+def cache_path(sha256: str, cache_dir: str | Path | None = None, opset: int = DEFAULT_OPSET) -> Path:
+    folder = Path(cache_dir) if cache_dir else default_cache_dir()
+    return folder / f"sgenet-{sha256[:16]}-p{_prior_tag()}-e{EXPORT_VERSION}-op{opset}.onnx"
+
+
+def is_valid_export(path: Path, sha256: str) -> bool:
+    """The file parses as ONNX and its metadata names these weights."""
+    try:
+        return read_metadata(path).get("weights_sha256") == sha256
+    except Exception:  # noqa: BLE001 - any parse failure means a corrupt or partial file
+        return False
+
+
+def cached_export(weights: str | Path | bool | None = True, cache_dir: str | Path | None = None,
+                  opset: int = DEFAULT_OPSET, rebuild: bool = False) -> Path:
+    """Path of the ONNX export of ``weights`` (shipped weights for True/None), exporting if needed."""
+    identity = weights_identity(weights)
+    if identity is None:
+        raise ModelError("the sgenet-onnx restorer has no trained weights to export (none are shipped yet): "
+                         "pass weights=PATH or onnx_path=FILE, or use --restorer bicubic")
+    weights_path, sha = identity
+    path = cache_path(sha, cache_dir, opset)
+    if not rebuild and path.is_file() and is_valid_export(path, sha):
+        return path
+    from ..models import create_model
+
+    model = create_model("sgenet", pretrained=weights_path)
+    return export_onnx(model, path, opset, metadata={"weights_sha256": sha, "weights_source": str(weights_path)})

@@ -1,0 +1,103 @@
+"""The ``sgenet-onnx`` restorer: the exported SGENet graph (prior included) on onnxruntime.
+
+Same crop preparation and width bucketing as the torch ``sgenet`` restorer (:mod:`.bucketing`),
+so both give the same crops up to float rounding. onnxruntime runs with as many intra-op threads
+as the machine has physical cores (hyper-threads add little to matmul throughput) and one
+inter-op thread (the graph is a chain).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import MissingDependencyError, ModelError, UsageError
+from ..export import DEFAULT_OPSET
+from ..hardware import physical_cores
+from . import Restorer
+from .bucketing import batch_limit, restore_in_buckets
+from .onnx_cache import cached_export
+
+
+def make_session(path: Path, device: str = "cpu", threads: int | None = None):
+    """An onnxruntime session for ``path`` on ``device`` with thread settings for this machine."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise MissingDependencyError("onnxruntime", "all", "the sgenet-onnx restorer needs 'onnxruntime'") from None
+    if device == "cpu":
+        providers = ["CPUExecutionProvider"]
+    elif str(device).startswith("cuda"):
+        if "CUDAExecutionProvider" not in ort.get_available_providers():
+            raise UsageError(f"device {device!r} asked for, but this onnxruntime has no CUDA provider "
+                             "(install onnxruntime-gpu) or no GPU is present")
+        index = int(str(device).partition(":")[2] or 0)
+        providers = [("CUDAExecutionProvider", {"device_id": index}), "CPUExecutionProvider"]
+    else:
+        raise UsageError(f"unknown device {device!r}; use cpu or cuda")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = int(threads) if threads else physical_cores()
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(path), options, providers=providers)
+
+
+class SgenetOnnxRestorer(Restorer):
+    """SGENet x2 on onnxruntime; exports (and caches) the model on first use unless ``onnx_path``."""
+
+    name = "sgenet-onnx"
+    scale = 2
+
+    def __init__(self, weights: str | Path | bool = True, onnx_path: str | Path | None = None,
+                 device: str = "cpu", batch_size: int = 32, bucket: int = 16, threads: int | None = None,
+                 cache_dir: str | Path | None = None, opset: int = DEFAULT_OPSET):
+        if onnx_path is not None:
+            self.onnx_path = Path(onnx_path)
+            if not self.onnx_path.is_file():
+                raise ModelError(f"ONNX file not found: {self.onnx_path}")
+            self.session = self._open(self.onnx_path, device, threads)
+        else:
+            self.onnx_path = cached_export(weights, cache_dir, opset)
+            try:
+                self.session = make_session(self.onnx_path, device, threads)
+            except (UsageError, MissingDependencyError):
+                raise
+            except Exception:  # noqa: BLE001 - a cached file that loads but does not run: export again
+                self.onnx_path = cached_export(weights, cache_dir, opset, rebuild=True)
+                self.session = make_session(self.onnx_path, device, threads)
+        meta = self.session.get_modelmeta().custom_metadata_map
+        config = json.loads(meta.get("sgenet_config", "{}"))
+        self.input_height = int(config.get("input_height", 16))
+        self.scale = int(config.get("scale", 2))
+        self.weights_sha256 = meta.get("weights_sha256")
+        self.input_name = self.session.get_inputs()[0].name
+        self.output_name = self.session.get_outputs()[0].name
+        self.batch_size = max(1, int(batch_size))
+        self.bucket = max(1, int(bucket))
+
+    @staticmethod
+    def _open(path: Path, device: str, threads: int | None):
+        try:
+            return make_session(path, device, threads)
+        except (UsageError, MissingDependencyError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - onnxruntime's own errors are long; keep one line
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelError(f"ONNX file {path} cannot be loaded: {first[:200]}") from None
+
+    def batch_for(self, width: int) -> int:
+        return batch_limit(width, self.batch_size)
+
+    def run_batch(self, batch: np.ndarray) -> np.ndarray:
+        """Float32 (N, 3, 16, W) in [0, 1] -> (N, 3, 32, 2W), one session call."""
+        return self.session.run([self.output_name], {self.input_name: batch})[0]
+
+    def restore(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]:
+        return restore_in_buckets(crops, self.run_batch, input_height=self.input_height, scale=self.scale,
+                                  bucket=self.bucket, batch_for=self.batch_for)
+
+    def close(self) -> None:
+        self.session = None

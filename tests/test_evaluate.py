@@ -1,0 +1,145 @@
+"""Evaluation: protocols, metrics, scoring rows, and real runs with a real recogniser."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sgenet_ocr.errors import UsageError
+from sgenet_ocr.evaluate import RECOGNIZER_ENGINES, engine_name, evaluate, main
+from sgenet_ocr.evaluation.protocols import BUCKETS, Sample, degrade, height_bucket, load_samples
+from sgenet_ocr.evaluation.scoring import make_rows, quality
+from sgenet_ocr.metrics import normalize_text, psnr, ssim, word_accuracy, word_correct
+
+ROW_KEYS = {"recognizer", "restorer", "protocol", "bucket", "n", "accuracy", "psnr", "ssim"}
+
+
+def test_textzoom_text_normalisation_and_accuracy():
+    assert normalize_text("Hello, World-42!") == "helloworld42"
+    assert word_correct("EXIT.", "exit") is True
+    assert word_correct("exlt", "EXIT") is False
+    assert word_correct("anything", "!!") is None
+    assert word_accuracy(["a", "b", "x"], ["A", "c", "--"]) == (0.5, 2)
+    assert math.isnan(word_accuracy(["a"], ["?"])[0])
+
+
+def test_psnr_and_ssim_definitions():
+    a = np.full((32, 64, 3), 100, np.uint8)
+    b = a + 10
+    assert psnr(a, b) == pytest.approx(10 * math.log10(255**2 / 100))
+    assert psnr(a, a) == 100.0 and ssim(a, a) == pytest.approx(1.0)
+    rng = np.random.default_rng(0)
+    texture = rng.integers(0, 256, (32, 64, 3), dtype=np.uint8)
+    noisy = np.clip(texture + rng.normal(0, 40, texture.shape), 0, 255).astype(np.uint8)
+    assert 0.0 < ssim(texture, noisy) < 0.9
+    with pytest.raises(ValueError):
+        psnr(a, a[:, :10])
+
+
+def test_protocols_shrink_the_crop_as_documented():
+    hr = np.random.default_rng(1).integers(0, 256, (30, 90, 3), dtype=np.uint8)
+    assert degrade(hr, "half").shape == (15, 45, 3)
+    assert degrade(hr, "third").shape == (10, 30, 3)
+    assert degrade(hr, "textzoom").shape == (16, 64, 3)
+    blurred, plain = degrade(hr, "half-blur"), degrade(hr, "half")
+    assert blurred.shape == plain.shape and not np.array_equal(blurred, plain)
+    assert np.array_equal(degrade(hr, "half-blur"), blurred)  # deterministic
+    assert [height_bucket(h) for h in (8, 9, 12, 13, 16, 17)] == ["<=8", "9-12", "9-12", "13-16", "13-16", ">16"]
+    with pytest.raises(UsageError):
+        degrade(hr, "quarter")
+
+
+def test_quality_compares_at_the_documented_sizes():
+    hr = np.random.default_rng(2).integers(0, 256, (20, 60, 3), dtype=np.uint8)
+    sample = Sample(degrade(hr, "half"), hr, "x")
+    p_identity, _ = quality(sample.lr, sample)           # LR upsampled to HR size
+    p_perfect, s_perfect = quality(hr, sample)           # same size as HR
+    p_bigger, _ = quality(np.asarray(Image.fromarray(hr).resize((120, 40))), sample)  # HR resized up
+    assert p_perfect == 100.0 and s_perfect == pytest.approx(1.0)
+    assert p_identity < 40 and p_bigger > p_identity
+
+
+def test_rows_cover_every_bucket_and_split():
+    rng = np.random.default_rng(3)
+    samples = [Sample(rng.integers(0, 256, (h, 3 * h, 3), dtype=np.uint8),
+                      rng.integers(0, 256, (2 * h, 6 * h, 3), dtype=np.uint8), "ab", split)
+               for h, split in ((7, "easy"), (10, "easy"), (14, "hard"), (20, "hard"))]
+    rows = make_rows(samples, "textzoom", "bicubic", "ppocr", ["ab", "x", "AB", "ab"], [(20.0, 0.5)] * 4)
+    assert {r["split"] for r in rows} == {"all", "easy", "hard"}
+    overall = [r for r in rows if r["split"] == "all" and r["bucket"] == "all"][0]
+    assert overall["n"] == 4 and overall["accuracy"] == 0.75 and overall["psnr"] == 20.0
+    assert {r["bucket"] for r in rows} == {"all", *BUCKETS}
+    assert ROW_KEYS <= set(overall)
+
+
+def test_recognizer_name_map_lives_in_one_place():
+    assert engine_name("ppocr") == "rapidocr" and engine_name("easyocr") == "easyocr"
+    assert RECOGNIZER_ENGINES["tesseract"] == "tesseract"
+
+
+def test_bad_arguments_give_one_line_errors(tmp_path, capsys):
+    assert main(["--data", str(tmp_path / "none"), "--restorers", "identity", "--recognizers", "ppocr"]) == 2
+    assert main(["--data", str(tmp_path), "--restorers", "nope", "--recognizers", "ppocr"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 2 and "Traceback" not in err
+
+
+def _lmdb_from_crops(folder: Path, out: Path, limit: int) -> None:
+    from sgenet_ocr.data.textzoom import crop_to_pair, write_lmdb
+    from sgenet_ocr.data.crops import load_crops
+
+    for split in ("easy", "hard"):
+        write_lmdb(out / split, [crop_to_pair(c.image, c.label) for c in load_crops(folder, limit=limit)])
+
+
+@pytest.mark.slow
+@pytest.mark.needs_data
+def test_real_crops_with_a_real_recogniser(shared_data, tmp_path):
+    """Six ICDAR 2015 words read by PP-OCR (RapidOCR): rows, JSON and grid are all produced."""
+    data = shared_data / "ic15_words_dev"
+    out_json, out_png = tmp_path / "eval.json", tmp_path / "grid.png"
+    assert main(["--data", str(data), "--protocol", "half", "--restorers", "identity,bicubic",
+                 "--recognizers", "ppocr", "--limit", "6", "--json", str(out_json), "--grid", str(out_png)]) == 0
+    result = json.loads(out_json.read_text())
+    rows = result["rows"]
+    assert {r["restorer"] for r in rows} == {"identity", "bicubic", "hr"}
+    assert all(ROW_KEYS <= set(r) for r in rows)
+    overall = {r["restorer"]: r for r in rows if r["bucket"] == "all"}
+    assert all(r["n"] == 6 for r in overall.values())
+    assert overall["hr"]["accuracy"] >= 0.5  # PP-OCR reads most full-size ICDAR words
+    assert overall["hr"]["psnr"] is None and overall["bicubic"]["psnr"] > 15
+    assert sum(result["settings"]["bucket_counts"].values()) == 6
+    assert Image.open(out_png).size[0] > 300
+
+    # The same words as a TextZoom LMDB with easy/hard splits.
+    _lmdb_from_crops(data, tmp_path / "tz", limit=3)
+    samples, _ = load_samples(tmp_path / "tz", "textzoom")
+    assert len(samples) == 6 and {s.split for s in samples} == {"easy", "hard"}
+    result = evaluate(tmp_path / "tz", "textzoom", ["bicubic"], ["ppocr"])
+    assert {r.get("split") for r in result["rows"]} == {"all", "easy", "hard"}
+
+
+@pytest.mark.slow
+def test_sgenet_restorer_on_rendered_words(tmp_path):
+    """The sgenet restorer (real model, weights from save_weights) through the whole evaluation."""
+    from sgenet_ocr.data.synth import render_words
+    from sgenet_ocr.models import create_model, save_weights
+
+    folder = tmp_path / "words"
+    (folder / "images").mkdir(parents=True)
+    lines = []
+    for i, crop in enumerate(render_words(4, seed=4, words=["HOTEL", "exit"], max_rotation=0)):
+        Image.fromarray(crop.image).save(folder / "images" / f"{i}.png")
+        lines.append(f"{i}.png\t{crop.label}\n")
+    (folder / "labels.tsv").write_text("".join(lines))
+    weights = tmp_path / "w.safetensors"
+    save_weights(create_model("sgenet"), weights, {"note": "untrained, test only"})
+    result = evaluate(folder, "third", ["bicubic", "sgenet"], ["ppocr"], weights=str(weights))
+    rows = {r["restorer"]: r for r in result["rows"] if r["bucket"] == "all"}
+    assert set(rows) == {"bicubic", "sgenet", "hr"}
+    assert rows["hr"]["accuracy"] >= 0.5
+    assert rows["sgenet"]["psnr"] is not None and result["settings"]["weights"]["sha256"]
