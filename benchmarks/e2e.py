@@ -40,7 +40,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a file: make ``benchmarks.*`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.datasets import Dataset, load_dataset  # noqa: E402
+from benchmarks.datasets import Dataset, Sample, load_dataset  # noqa: E402
 from benchmarks.matching import IOU_THRESHOLD, match_page  # noqa: E402
 from benchmarks.reuse import MemoRestorer, SharedReader  # noqa: E402
 from benchmarks.scoring import (  # noqa: E402
@@ -76,6 +76,7 @@ class BenchConfig:
     restorers: list[str]
     scales: list[float]
     limit: int | None = None
+    scale_limits: dict[float, int] = field(default_factory=dict)  # fewer pages at some scales
     min_height: float = DEFAULT_MIN_HEIGHT
     engine_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     restorer_options: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -125,15 +126,15 @@ def is_scored(text: str, dont_care: bool) -> bool:
     return not dont_care and bool(normalize_text(text))
 
 
-def run_engine_scale(pipeline: Pipeline, stages: dict[str, RestorationStage], dataset: Dataset,
-                     scale: float, examples: int, progress: bool = True):
+def run_engine_scale(pipeline: Pipeline, stages: dict[str, RestorationStage], dataset_name: str,
+                     samples: list[Sample], scale: float, examples: int, progress: bool = True):
     """Benchmark one engine at one scale for every restorer: ``(tallies, example crops)``."""
     from tqdm import tqdm
 
     reader = SharedReader(pipeline)
     tallies = {name: Tally() for name in stages}
     shown: list[dict] = []
-    bar = tqdm(dataset.samples, desc=f"{pipeline.engine_name} x{scale:g} {dataset.name}", unit="page",
+    bar = tqdm(samples, desc=f"{pipeline.engine_name} x{scale:g} {dataset_name}", unit="page",
                disable=not progress, dynamic_ncols=True)
     for sample in bar:
         page, factor = scaled_page(load_image(sample.image_path), scale)
@@ -281,7 +282,8 @@ def create_restorers(config: BenchConfig, settings: dict) -> dict[str, MemoResto
                 raise
             settings["skipped"].append({"what": f"restorer {name}", "reason": str(exc)})
             continue
-        settings["restorer_details"][name] = describe_restorer(inner)
+        settings["restorer_details"][name] = {**describe_restorer(inner),
+                                              **weights_identity(name, config.restorer_options.get(name, {}))}
         restorers[name] = MemoRestorer(inner)
     return restorers
 
@@ -296,10 +298,13 @@ def run_engine(config: BenchConfig, dataset: Dataset, engine: str, restorers: di
         settings["engine_versions"][engine] = pipeline.engine.version()
         stages = {name: RestorationStage(pipeline.host, r, pipeline.options) for name, r in restorers.items()}
         for scale in config.scales:
-            tallies, shown = run_engine_scale(pipeline, stages, dataset, scale, config.examples, progress)
+            samples = dataset.samples[:config.scale_limits.get(scale)]
+            tallies, shown = run_engine_scale(pipeline, stages, dataset.name, samples, scale, config.examples,
+                                              progress)
             for name, tally in tallies.items():
-                base = {"dataset": dataset.name, "engine": engine, "restorer": name, "scale": scale}
-                part["rows"].extend(rows_for(tally, len(dataset.samples), base, tallies.get("identity")))
+                base = {"dataset": dataset.name, "engine": engine, "restorer": name, "scale": scale,
+                        "pages": len(samples)}
+                part["rows"].extend(rows_for(tally, len(samples), base, tallies.get("identity")))
                 part["curves"].append({**base, "heights": [r.height for r in tally.gt_readings],
                                        "correct": [normalize_text(r.prediction) == normalize_text(r.label)
                                                    for r in tally.gt_readings]})
@@ -307,6 +312,20 @@ def run_engine(config: BenchConfig, dataset: Dataset, engine: str, restorers: di
     finally:
         pipeline.close()
     return part
+
+
+def weights_identity(name: str, options: dict[str, Any]) -> dict[str, Any]:
+    """For SGENet restorers: which weights ran (file and sha256), shipped or given."""
+    if not name.startswith("sgenet"):
+        return {}
+    from sgenet_ocr.models import PRETRAINED
+    from sgenet_ocr.models.weights import sha256_of
+
+    given = options.get("weights")
+    if given:
+        return {"weights_file": str(given), "weights_sha256": sha256_of(Path(given))}
+    shipped = PRETRAINED["sgenet"]
+    return {"weights_file": f"shipped: {shipped.weights_path.name}", "weights_sha256": shipped.sha256}
 
 
 def describe_restorer(restorer) -> dict[str, Any]:
@@ -335,6 +354,7 @@ def base_settings(config: BenchConfig, dataset: Dataset) -> dict[str, Any]:
         "engine_seconds": {},
         "scales": list(config.scales),
         "limit": config.limit,
+        "scale_limits": {f"{k:g}": v for k, v in config.scale_limits.items()},
         "min_height": config.min_height,
         "device": "cpu",
         "protocol": PROTOCOL,
@@ -429,6 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--restorers", default="identity,bicubic", help="comma-separated restorer names")
     p.add_argument("--scale", default="1.0", help="resize pages by this factor (several: 1.0,0.5)")
     p.add_argument("--limit", type=int, default=None, help="first N images (natural order)")
+    p.add_argument("--scale-limit", action="append", default=[], metavar="SCALE=N",
+                   help="only the first N pages at this scale (e.g. 1.0=8)")
     p.add_argument("--min-height", type=float, default=DEFAULT_MIN_HEIGHT,
                    help=f"the stage restores text lower than this, px at the scale (default {DEFAULT_MIN_HEIGHT})")
     p.add_argument("--engine-option", action="append", default=[], metavar="ENGINE:KEY=VALUE")
@@ -450,8 +472,15 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         raise UsageError("--restorers is empty")
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit must be >= 1, got {args.limit}")
+    scale_limits = {}
+    for item in args.scale_limit:
+        scale, _, n = item.partition("=")
+        try:
+            scale_limits[float(scale)] = int(n)
+        except ValueError:
+            raise UsageError(f"--scale-limit expects SCALE=N, got {item!r}") from None
     return BenchConfig(data=args.data, engines=engines, restorers=restorers, scales=parse_scales(args.scale),
-                       limit=args.limit, min_height=args.min_height,
+                       limit=args.limit, scale_limits=scale_limits, min_height=args.min_height,
                        engine_options=parse_key_values(args.engine_option, "--engine-option"),
                        restorer_options=parse_key_values(args.restorer_option, "--restorer-option"),
                        plugins=args.plugin, examples=args.examples)

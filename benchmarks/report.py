@@ -51,11 +51,12 @@ def counts_table(rows: list[dict]) -> str:
     seen: dict[tuple, dict[str, int]] = {}
     for r in rows:
         if r["measure"] == "gt_boxes":
-            seen.setdefault((r["dataset"], r["scale"]), {})[r["bucket"]] = r["n"]
-    lines = ["| dataset | scale | n <=16 | n 17-32 | n >32 | n all |", "|---|---|---|---|---|---|"]
+            cell = seen.setdefault((r["dataset"], r["scale"]), {"pages": r.get("pages", "?")})
+            cell[r["bucket"]] = r["n"]
+    lines = ["| dataset | scale | pages | n <=16 | n 17-32 | n >32 | n all |", "|---|---|---|---|---|---|---|"]
     for (ds, scale), n in seen.items():
-        lines.append(f"| {ds} | {scale:g} | {n.get('<=16', 0)} | {n.get('17-32', 0)} | {n.get('>32', 0)} | "
-                     f"{n.get(ALL, 0)} |")
+        lines.append(f"| {ds} | {scale:g} | {n['pages']} | {n.get('<=16', 0)} | {n.get('17-32', 0)} | "
+                     f"{n.get('>32', 0)} | {n.get(ALL, 0)} |")
     return "\n".join(lines)
 
 
@@ -64,12 +65,13 @@ def markdown_report(settings: dict[str, Any], rows: list[dict]) -> str:
     ds = settings.get("dataset", {})
     limit = settings.get("limit")
     versions = settings.get("engine_versions", {})
+    scale_limits = "".join(f"; only the first {n} at scale {s}" for s, n in settings.get("scale_limits", {}).items())
     engines = ", ".join(f"{e} ({versions.get(e, '?')})" for e in settings.get("engines", []))
     parts = [
         f"### End-to-end benchmark: {ds.get('name', '?')}",
         "",
         f"- data: `{settings.get('data')}` ({ds.get('layout')}), {ds.get('images')} pages"
-        f"{f' (first {limit} in natural order)' if limit else ' (all)'}, {ds.get('texts')} scored texts, "
+        f"{f' (first {limit} in natural order)' if limit else ' (all)'}{scale_limits}, {ds.get('texts')} texts, "
         f"{ds.get('dont_care')} don't care, {ds.get('bad_lines', 0)} unreadable annotation lines skipped",
         f"- engines: {engines}",
         f"- restorers: {', '.join(settings.get('restorers', []))}; the stage restores text lower than "

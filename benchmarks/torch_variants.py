@@ -42,6 +42,8 @@ def load_crops(data: Path, count: int) -> tuple[list[np.ndarray], list[str]]:
 
 def make_variant(host, name: str, weights: Path, tmp: Path):
     """A restorer for variant ``name`` (None when it cannot be built here)."""
+    import torch
+
     base = {"weights": str(weights)}
     if name == "fp32":
         return host.restorers.create("sgenet", **base)
@@ -52,20 +54,18 @@ def make_variant(host, name: str, weights: Path, tmp: Path):
     if name == "channels-last":
         return host.restorers.create("sgenet", channels_last=True, **base)
     if name == "onnx":
-        return host.restorers.create("sgenet-onnx", **base)
+        return host.restorers.create("sgenet-onnx", threads=torch.get_num_threads(), **base)
     if name == "onnx-int8":
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        fp32 = host.restorers.create("sgenet-onnx", **base)
+        fp32 = host.restorers.create("sgenet-onnx", threads=torch.get_num_threads(), **base)
         out = tmp / "sgenet_int8.onnx"
         # MatMul/Gemm/GRU weights to int8; convolutions stay fp32 (dynamic conv quantisation
         # is slow in onnxruntime's CPU provider).
         quantize_dynamic(str(fp32.onnx_path), str(out), op_types_to_quantize=["MatMul", "Gemm", "GRU"],
                          weight_type=QuantType.QInt8)
-        return host.restorers.create("sgenet-onnx", onnx_path=str(out))
+        return host.restorers.create("sgenet-onnx", onnx_path=str(out), threads=torch.get_num_threads())
     if name == "compile":
-        import torch
-
         restorer = host.restorers.create("sgenet", **base)
         restorer.model = torch.compile(restorer.model, dynamic=True)
         return restorer
@@ -93,6 +93,7 @@ def main(argv=None) -> dict:
     p.add_argument("--json", type=Path)
     p.add_argument("--crops", type=int, default=300)
     p.add_argument("--variants", default="fp32-1thread,int8,channels-last,onnx,onnx-int8")
+    p.add_argument("--threads", type=int, help="torch/onnxruntime threads (default: physical cores)")
     p.add_argument("--no-recognition", action="store_true", help="skip the RapidOCR accuracy columns")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     args = p.parse_args(argv)
@@ -106,7 +107,7 @@ def main(argv=None) -> dict:
 
     from sgenet_ocr.hardware import physical_cores
 
-    threads = physical_cores()
+    threads = args.threads or physical_cores()
     torch.set_num_threads(threads)
     crops, labels = load_crops(args.data, args.crops)
     host = PluginHost()

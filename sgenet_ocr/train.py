@@ -359,7 +359,7 @@ class Trainer:
         self.optimizer.step()
         self.ema.update(self.step)
         self.step += 1
-        return {"loss": float(loss), **{k: float(v) for k, v in parts.items()}}
+        return {"loss": float(loss.detach()), **{k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in parts.items()}}
 
     def text_focus(self, sr: torch.Tensor, hr: torch.Tensor, labels: list[str]):
         """Text-focus losses and their gradient w.r.t. ``sr``, computed ``text_chunk`` crops at a
@@ -392,9 +392,16 @@ class Trainer:
         self._stop_signal = signum
 
     def run(self) -> dict:
+        """Train until a budget or a signal stops it; handlers are restored afterwards."""
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            return self._run()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _run(self) -> dict:
         tcfg, logcfg = self.cfg["train"], self.cfg["log"]
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGINT, self._on_signal)
         self.started = time.monotonic()
         print(f"training on {self.device}: {self.n_train} train / {self.n_val} val crops, "
               f"{sum(p.numel() for p in self.trainable.values())} trainable parameters", flush=True)

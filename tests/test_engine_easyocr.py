@@ -20,7 +20,7 @@ from sgenet_ocr.plugin_manager import PluginHost  # noqa: E402
 # Words drawn on the rendered test page: text, font size, top-left. Sizes span the
 # min-height threshold so that some boxes are restored and some are not.
 RENDERED_WORDS = [("HARBOUR", 40, (30, 20)), ("station", 30, (360, 30)), ("Open daily", 14, (40, 120)),
-                  ("Platform", 18, (220, 118)), ("EXIT", 12, (420, 124)), ("Gate 7", 22, (60, 262))]
+                  ("Platform", 18, (220, 118)), ("EXIT", 12, (420, 124)), ("Gateway", 22, (60, 262))]
 ROTATED_WORD = ("CENTRAL", 32, 20, (300, 150))  # text, size, degrees, paste position
 
 BLANK_RESTORER_PLUGIN = '''
@@ -286,7 +286,7 @@ def user_boxes(user_reader, rendered):
 
 
 # rotation_info switches easyocr from one box at a time (horizontal boxes, then free ones) to
-# one batch sorted by y, which puts the rotated word before "Gate 7" below it.
+# one batch sorted by y, which puts the rotated word before "Gateway" below it.
 OUTPUT_OPTIONS = {"standard": {}, "json": {"output_format": "json"}, "paragraph": {"paragraph": True},
                   "rotations": {"rotation_info": [180]}}
 
@@ -304,7 +304,7 @@ def test_hooked_reader_keeps_every_output_format(user_reader, user_boxes):
 
     grey, horizontal, free = user_boxes
     assert horizontal and free, "the rendered page should fill both of easyocr's box lists"
-    horizontal = [horizontal[0], horizontal[-1]]  # HARBOUR and Gate 7; fewer crops keep it quick
+    horizontal = [horizontal[0], horizontal[-1]]  # HARBOUR and Gateway; fewer crops keep it quick
     plain = {name: user_reader.recognize(grey, horizontal, free, **kw) for name, kw in OUTPUT_OPTIONS.items()}
     _hook(user_reader, restorer="bicubic", min_height=1000)  # every crop is restored
     try:
@@ -317,7 +317,7 @@ def test_hooked_reader_keeps_every_output_format(user_reader, user_boxes):
     for name in OUTPUT_OPTIONS:
         assert _layout(name, hooked[name]) == _layout(name, plain[name]), name
     # bicubic x2 of clean rendered text still reads the large words, rotated one included
-    assert [text for _, text, _ in hooked["standard"]] == ["HARBOUR", "Gate 7", "CENTRAL"]
+    assert [text for _, text, _ in hooked["standard"]] == ["HARBOUR", "Gateway", "CENTRAL"]
     assert _layout("rotations", plain["rotations"]) != _layout("standard", plain["standard"])  # order differs
     assert words == [text for _, text, _ in hooked["standard"]]
 

@@ -27,6 +27,16 @@ from sgenet_ocr.restorers.onnx_restorer import make_session
 PARITY_TOL = 1e-3
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One intra-op thread: these models are small, and on a busy shared CPU a second thread
+    mostly waits at barriers (many times slower). Restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def weights(tmp_path_factory):
     torch.manual_seed(11)
@@ -55,7 +65,7 @@ def exported(weights, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def session(exported):
-    return make_session(exported[0])
+    return make_session(exported[0], threads=1)
 
 
 def synthetic_crops(count: int, seed: int = 0) -> list[np.ndarray]:
@@ -147,7 +157,7 @@ def test_restorer_by_name_matches_the_torch_restorer(exported, weights, real_cro
     assert "sgenet-onnx" in host.restorers.names()
     assert host.restorers.owner("sgenet-onnx") == "sgenet_ocr.restorers.onnx_plugin"
     onnx_restorer = host.restorers.create("sgenet-onnx", weights=str(weights), cache_dir=str(exported[1]),
-                                          batch_size=4)
+                                          batch_size=4, threads=1)
     assert onnx_restorer.onnx_path.parent == exported[1]  # the cached export, not a new one
     torch_restorer = host.restorers.create("sgenet", weights=str(weights), batch_size=4)
     crops = real_crops_or_synthetic
@@ -165,7 +175,7 @@ def real_crops_or_synthetic(request):
 
 
 def test_onnx_path_is_used_as_given(exported):
-    restorer = PluginHost(entry_points=False).restorers.create("sgenet-onnx", onnx_path=str(exported[0]))
+    restorer = PluginHost(entry_points=False).restorers.create("sgenet-onnx", onnx_path=str(exported[0]), threads=1)
     out = restorer.restore(synthetic_crops(3, seed=2))
     assert [o.shape[0] for o in out] == [32, 32, 32]
 

@@ -1,0 +1,63 @@
+"""Markdown tables from evaluation JSON files (for the model card).
+
+    python -m sgenet_ocr.evaluation.report runs/eval/final_*.json > tables.md
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from .protocols import BUCKETS
+
+RESTORER_ORDER = ("identity", "bicubic", "sgenet", "hr")
+
+
+def _cell(row: dict | None) -> str:
+    if row is None or row["accuracy"] is None:
+        return "-"
+    return f"{100 * row['accuracy']:.1f} ({row['n']})"
+
+
+def table(result: dict) -> str:
+    """One markdown table: recogniser x restorer rows, accuracy per LR-height bucket, PSNR/SSIM."""
+    settings = result["settings"]
+    rows = [r for r in result["rows"] if r.get("split", "all") == "all"]
+    index = {(r["recognizer"], r["restorer"], r["bucket"]): r for r in rows}
+    restorers = [r for r in RESTORER_ORDER if any(k[1] == r for k in index)]
+    restorers += sorted({k[1] for k in index} - set(restorers))
+    buckets = ("all",) + BUCKETS
+    lines = [
+        f"**{settings['protocol']}** on `{Path(settings['data']).name}`: {settings['samples']} words"
+        + (f" (first {settings['limit']})" if settings.get("limit") else "")
+        + f", restored when LR height < {settings['min_height'] or 'inf'} px. "
+        "Word accuracy % (n) by LR text height; PSNR dB / SSIM vs HR over all words.",
+        "",
+        "| recognizer | restorer | " + " | ".join(buckets) + " | PSNR | SSIM |",
+        "|---|---|" + "---|" * (len(buckets) + 2),
+    ]
+    for recognizer in settings["recognizers"]:
+        for restorer in restorers:
+            overall = index.get((recognizer, restorer, "all"))
+            if overall is None:
+                continue
+            cells = [_cell(index.get((recognizer, restorer, b))) for b in buckets]
+            psnr = "-" if overall["psnr"] is None else f"{overall['psnr']:.2f}"
+            ssim = "-" if overall["ssim"] is None else f"{overall['ssim']:.4f}"
+            name = f"**{restorer}**" if restorer == "sgenet" else restorer
+            lines.append(f"| {recognizer} | {name} | " + " | ".join(cells) + f" | {psnr} | {ssim} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    paths = argv if argv is not None else sys.argv[1:]
+    if not paths:
+        print("usage: python -m sgenet_ocr.evaluation.report RESULT.json [...]", file=sys.stderr)
+        return 2
+    for path in paths:
+        print(table(json.loads(Path(path).read_text())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
