@@ -32,7 +32,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .errors import SgenetOcrError, UsageError
-from .evaluation.cache import RecognitionCache, image_key
+from .evaluation.cache import CachedRestorer, RecognitionCache, image_key
 from .evaluation.protocols import BUCKETS, PROTOCOLS, Sample, load_samples
 from .evaluation.scoring import make_rows, quality
 from .metrics import word_correct
@@ -56,14 +56,21 @@ def _split_names(text: str, what: str) -> list[str]:
 
 
 def restore_samples(host, name: str, samples: Sequence[Sample], device: str, weights: str | None,
-                    min_height: int) -> tuple[list[np.ndarray], float]:
-    """Outputs of restorer ``name`` for every LR crop, and seconds spent restoring."""
+                    min_height: int, cache: str | Path | None = None) -> tuple[list[np.ndarray], float]:
+    """Outputs of restorer ``name`` for every LR crop, and seconds spent restoring.
+
+    With ``cache`` (the ``--cache`` file), learned restorers keep their outputs in
+    ``<cache>.restored/`` keyed by input pixels and weights, and reuse them on later runs."""
     from .stage import RestorationStage
 
     options = {"device": device}
     if name == "sgenet" and weights:
         options["weights"] = weights
     restorer = host.restorers.create(name, **options)
+    if cache and name not in ("identity", "bicubic"):
+        info = _weights_info([name], weights) if name == "sgenet" else None
+        tag = (info or {}).get("sha256") or "default"
+        restorer = CachedRestorer(restorer, f"{cache}.restored", tag[:16])
     stage = RestorationStage(host, restorer, SimpleNamespace(min_height=min_height or float("inf")))
     outputs: list[np.ndarray] = []
     started = time.perf_counter()
@@ -157,7 +164,7 @@ def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recogniz
     outputs: dict[str, list[np.ndarray]] = {}
     seconds: dict[str, float] = {}
     for name in restorers:
-        outputs[name], seconds[name] = restore_samples(host, name, samples, device, weights, min_height)
+        outputs[name], seconds[name] = restore_samples(host, name, samples, device, weights, min_height, cache)
     scores = {name: [quality(o, s) for o, s in zip(outs, samples)] for name, outs in outputs.items()}
     if include_hr:
         outputs["hr"] = [s.hr for s in samples]

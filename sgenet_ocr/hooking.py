@@ -29,9 +29,11 @@ def hook(target: T, restorer: str | None = None, min_height: float = DEFAULT_MIN
     unhook(target)
     undo = host.hook.hook_engine_object(target=target, stage=stage)
     if undo is None:
+        # Engine plugins name the types they can hook in a module-level HOOKABLE_TYPES.
+        known = sorted(t for _, plugin in host.pm.list_name_plugin() for t in getattr(plugin, "HOOKABLE_TYPES", ()))
         raise UsageError(
             f"no plugin knows how to hook a {type(target).__module__}.{type(target).__qualname__}; "
-            f"engine plugins loaded: {', '.join(host.engines.names()) or 'none'}"
+            f"supported: {', '.join(known) or 'none'}"
         )
     setattr(target, _ATTR, undo)
     setattr(target, "_sgenet_ocr_stage", stage)

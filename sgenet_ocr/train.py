@@ -237,6 +237,7 @@ class Trainer:
                                  num_workers=workers, persistent_workers=workers > 0)
         self.n_train, self.n_val = len(train_crops), len(val_crops)
         self._stop_signal = None
+        self.started = time.monotonic()  # reset when run() starts; set here so minutes() always works
 
     # -- bookkeeping
     def minutes(self) -> float:
@@ -359,7 +360,8 @@ class Trainer:
         self.optimizer.step()
         self.ema.update(self.step)
         self.step += 1
-        return {"loss": float(loss.detach()), **{k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in parts.items()}}
+        scalars = {k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in parts.items()}
+        return {"loss": float(loss.detach()), **scalars}
 
     def text_focus(self, sr: torch.Tensor, hr: torch.Tensor, labels: list[str]):
         """Text-focus losses and their gradient w.r.t. ``sr``, computed ``text_chunk`` crops at a
@@ -406,7 +408,7 @@ class Trainer:
         print(f"training on {self.device}: {self.n_train} train / {self.n_val} val crops, "
               f"{sum(p.numel() for p in self.trainable.values())} trainable parameters", flush=True)
         if not self.val_result:
-            self._report_val(self.validate(), 0.0)
+            self._report_val(self.validate())
         last_ckpt = last_val = time.monotonic()
         window: list[dict] = []
         window_start = time.monotonic()
@@ -435,21 +437,21 @@ class Trainer:
                 window, window_start = [], time.monotonic()
             now = time.monotonic()
             if now - last_val >= logcfg["val_every_minutes"] * 60:
-                self._report_val(self.validate(), sec if window == [] else float("nan"))
+                self._report_val(self.validate())
                 last_val = time.monotonic()
             if now - last_ckpt >= logcfg["checkpoint_every_minutes"] * 60:
                 self._save_checkpoint()
                 last_ckpt = time.monotonic()
         bar.close()
         result = self.validate()
-        self._report_val(result, float("nan"))
+        self._report_val(result)
         self._save_checkpoint()
         print(f"stopped ({reason}) at step {self.step} after {self.minutes():.1f} min; "
               f"weights: {self.out / EXPORT_NAME}", flush=True)
         return result
 
-    def _report_val(self, result: dict, _sec: float) -> None:
-        self._log({"kind": "val", "step": self.step, "minutes": self.minutes() if hasattr(self, "started") else 0.0,
+    def _report_val(self, result: dict) -> None:
+        self._log({"kind": "val", "step": self.step, "minutes": self.minutes(),
                    "val_l1": result["l1"], "val_psnr": result["psnr"], "val_acc_sr": result["acc_sr"],
                    "val_acc_bicubic": result["acc_bicubic"], "val_acc_hr": result["acc_hr"]})
         tqdm.write(f"[val step {self.step}] l1 {result['l1']:.4f} psnr {result['psnr']:.2f} "

@@ -54,7 +54,6 @@ def _settings(word_folder: Path) -> list[str]:
 def test_training_steps_lower_the_loss_on_a_tiny_set(tmp_path, word_folder):
     cfg = load_config(None, _settings(word_folder) + ["train.lr=0.001", "loss.ctc_weight=0.0005"])
     trainer = Trainer(cfg, tmp_path / "run")
-    trainer.started = 0.0
     batch = next(iter(trainer.loader))  # one fixed batch: the loss on it must go down
 
     def pixel_loss_now() -> float:
@@ -65,7 +64,7 @@ def test_training_steps_lower_the_loss_on_a_tiny_set(tmp_path, word_folder):
     before = pixel_loss_now()
     parts = [trainer.train_step(batch) for _ in range(12)]
     after = pixel_loss_now()
-    assert after < 0.98 * before  # 12 steps at lr 1e-3: about -3.5% on this machine
+    assert after < 0.98 * before
     assert all("ctc" in p for p in parts)  # the text-focus term took part
 
 

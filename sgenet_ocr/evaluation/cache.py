@@ -44,3 +44,28 @@ class RecognitionCache:
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.entries))
         os.replace(tmp, self.path)
+
+
+class CachedRestorer:
+    """Wraps a restorer: outputs are stored as PNG files under ``folder`` keyed by the input
+    pixels, so re-running an evaluation (another recogniser, a larger ``--limit``) with the same
+    weights does not restore the same crops again. ``tag`` must identify the weights."""
+
+    def __init__(self, restorer, folder: str | Path, tag: str):
+        self.inner = restorer
+        self.folder = Path(folder) / f"{restorer.name}-{tag}"
+        self.name, self.scale = restorer.name, restorer.scale
+
+    def restore(self, crops):
+        from PIL import Image
+
+        paths = [self.folder / f"{image_key(c)}.png" for c in crops]
+        todo = [i for i, p in enumerate(paths) if not p.is_file()]
+        if todo:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for i, out in zip(todo, self.inner.restore([crops[i] for i in todo])):
+                Image.fromarray(out).save(paths[i])
+        return [np.asarray(Image.open(p).convert("RGB")) for p in paths]
+
+    def close(self) -> None:
+        self.inner.close()
