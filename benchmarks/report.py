@@ -171,6 +171,8 @@ def plot_examples(examples: list[dict], out_dir: Path) -> list[Path]:
                 ax.set_xticks([])
                 ax.set_yticks([])
                 reading = item["readings"].get("identity" if column == "LR" else column)
+                if reading is not None and len(reading) > 26:  # long receipt lines would overlap
+                    reading = reading[:25] + "…"
                 title = f"{column}: {reading!r}" if reading is not None else column
                 ax.set_title(title, fontsize=7)
                 if c == 0:

@@ -66,11 +66,13 @@ def restore_samples(host, name: str, samples: Sequence[Sample], device: str, wei
     options = {"device": device}
     if name == "sgenet" and weights:
         options["weights"] = weights
-    restorer = host.restorers.create(name, **options)
     if cache and name not in ("identity", "bicubic"):
         info = _weights_info([name], weights) if name == "sgenet" else None
-        tag = (info or {}).get("sha256") or "default"
-        restorer = CachedRestorer(restorer, f"{cache}.restored", tag[:16])
+        tag = ((info or {}).get("sha256") or "default")[:16]
+        restorer = CachedRestorer(lambda: host.restorers.create(name, **options), name,
+                                  f"{cache}.restored", tag)
+    else:
+        restorer = host.restorers.create(name, **options)
     stage = RestorationStage(host, restorer, SimpleNamespace(min_height=min_height or float("inf")))
     outputs: list[np.ndarray] = []
     started = time.perf_counter()

@@ -143,3 +143,25 @@ def test_sgenet_restorer_on_rendered_words(tmp_path):
     assert set(rows) == {"bicubic", "sgenet", "hr"}
     assert rows["hr"]["accuracy"] >= 0.5
     assert rows["sgenet"]["psnr"] is not None and result["settings"]["weights"]["sha256"]
+
+
+def test_caches_reuse_readings_and_restorations(tmp_path):
+    from sgenet_ocr.evaluation.cache import CachedRestorer, RecognitionCache, image_key
+    from sgenet_ocr.restorers import BicubicRestorer
+
+    image = np.random.default_rng(5).integers(0, 256, (12, 30, 3), dtype=np.uint8)
+    cache = RecognitionCache(tmp_path / "c.json")
+    cache.put("ppocr", image_key(image), "exit")
+    cache.save()
+    again = RecognitionCache(tmp_path / "c.json")
+    assert again.get("ppocr", image_key(image)) == "exit" and again.get("easyocr", image_key(image)) is None
+    assert image_key(image) != image_key(image[:, :29])
+
+    built = []
+    def factory():
+        built.append(1)
+        return BicubicRestorer()
+    first = CachedRestorer(factory, "bicubic", tmp_path / "r", "w1").restore([image])
+    second = CachedRestorer(factory, "bicubic", tmp_path / "r", "w1").restore([image])
+    assert len(built) == 1  # the second restorer never built the model
+    assert np.array_equal(first[0], second[0]) and first[0].shape == (24, 60, 3)

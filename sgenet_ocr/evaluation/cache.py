@@ -47,14 +47,15 @@ class RecognitionCache:
 
 
 class CachedRestorer:
-    """Wraps a restorer: outputs are stored as PNG files under ``folder`` keyed by the input
+    """A restorer whose outputs are stored as PNG files under ``folder`` keyed by the input
     pixels, so re-running an evaluation (another recogniser, a larger ``--limit``) with the same
-    weights does not restore the same crops again. ``tag`` must identify the weights."""
+    weights does not restore the same crops again. The real restorer is built by ``factory``
+    only when a crop is missing; ``tag`` must identify the weights."""
 
-    def __init__(self, restorer, folder: str | Path, tag: str):
-        self.inner = restorer
-        self.folder = Path(folder) / f"{restorer.name}-{tag}"
-        self.name, self.scale = restorer.name, restorer.scale
+    def __init__(self, factory, name: str, folder: str | Path, tag: str):
+        self.factory, self.inner = factory, None
+        self.name = name
+        self.folder = Path(folder) / f"{name}-{tag}"
 
     def restore(self, crops):
         from PIL import Image
@@ -62,10 +63,12 @@ class CachedRestorer:
         paths = [self.folder / f"{image_key(c)}.png" for c in crops]
         todo = [i for i, p in enumerate(paths) if not p.is_file()]
         if todo:
+            self.inner = self.inner or self.factory()
             self.folder.mkdir(parents=True, exist_ok=True)
             for i, out in zip(todo, self.inner.restore([crops[i] for i in todo])):
                 Image.fromarray(out).save(paths[i])
         return [np.asarray(Image.open(p).convert("RGB")) for p in paths]
 
     def close(self) -> None:
-        self.inner.close()
+        if self.inner is not None:
+            self.inner.close()
