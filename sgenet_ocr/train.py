@@ -205,7 +205,10 @@ class Trainer:
         if cfg.get("threads"):
             torch.set_num_threads(int(cfg["threads"]))
         self.device = pick_device(cfg["device"])
-        self.model = create_model(cfg["model"]["name"], **(cfg["model"].get("kwargs") or {}))
+        # model.init_weights: fine-tune from a weights file (its stored config wins over kwargs).
+        init = cfg["model"].get("init_weights")
+        self.model = create_model(cfg["model"]["name"], pretrained=init or False,
+                                  **({} if init else (cfg["model"].get("kwargs") or {})))
         self.model.to(self.device)
         self.prior = self.model.prior
         self.prior.eval()
