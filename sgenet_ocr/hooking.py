@@ -1,13 +1,11 @@
 """``hook(obj)`` / ``unhook(obj)``: put the restoration stage inside a user's own engine object."""
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Iterable, TypeVar
 
 from .errors import UsageError
-from .pipeline import DEFAULT_MIN_HEIGHT, check_device, default_restorer
+from .pipeline import DEFAULT_MIN_HEIGHT, build_stage
 from .plugin_manager import PluginHost
-from .stage import RestorationStage
 
 T = TypeVar("T")
 _ATTR = "_sgenet_ocr_unhook"
@@ -21,11 +19,8 @@ def hook(target: T, restorer: str | None = None, min_height: float = DEFAULT_MIN
     Hooking an already hooked object replaces the earlier stage. Returns ``target``; its
     stage (with running ``stats``) is at ``target._sgenet_ocr_stage``.
     """
-    check_device(device)
     host = PluginHost(plugins)
-    restorer_obj = host.restorers.create(restorer or default_restorer(), device=device)
-    options = SimpleNamespace(min_height=min_height, device=device, compare=False)
-    stage = RestorationStage(host, restorer_obj, options)
+    stage = build_stage(host, restorer, min_height, device)
     unhook(target)
     undo = host.hook.hook_engine_object(target=target, stage=stage)
     if undo is None:

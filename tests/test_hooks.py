@@ -163,3 +163,13 @@ def test_plugin_raising_in_a_hook_is_named():
     pipe = Pipeline(engine="sizer", restorer="bicubic", plugins=[FAKE, str(PLUGINS / "raising_plugin.py")])
     with pytest.raises(PluginError, match=r"raising_plugin.py.*needs_restoration.*boom"):
         pipe.run(page_with_boxes())
+
+
+def test_hook_validates_settings_like_the_pipeline():
+    import sgenet_ocr
+    from sgenet_ocr.errors import UsageError
+
+    with pytest.raises(UsageError, match="min_height must be"):
+        sgenet_ocr.hook(object(), restorer="bicubic", min_height=-1)
+    with pytest.raises(UsageError, match="unknown restorer 'nope'"):
+        sgenet_ocr.hook(object(), restorer="nope")

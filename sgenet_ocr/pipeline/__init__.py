@@ -48,21 +48,14 @@ class Pipeline:
                  engine_options: dict[str, Any] | None = None,
                  restorer_options: dict[str, Any] | None = None,
                  keep_crops: bool = False, options: dict[str, Any] | None = None):
-        if min_height is None or not np.isfinite(min_height) or min_height < 0:
-            raise UsageError(f"min_height must be a number >= 0, got {min_height!r}")
-        check_device(device)
         self.host = PluginHost(plugins)
-        restorer = restorer or default_restorer()
-        # Names are checked before anything heavy is loaded, so typos fail fast.
-        self.host.engines.factory(engine)
-        self.host.restorers.factory(restorer)
-        self.options = SimpleNamespace(**(options or {}))
-        self.options.min_height, self.options.device, self.options.compare = min_height, device, compare
-        self.engine_name, self.restorer_name = engine, restorer
+        self.host.engines.factory(engine)  # an engine typo fails before anything heavy loads
+        options = dict(options or {}, compare=compare)
+        self.stage = build_stage(self.host, restorer, min_height, device, restorer_options, options)
+        self.options, self.restorer = self.stage.options, self.stage.restorer
+        self.engine_name, self.restorer_name = engine, self.options.restorer
         self.compare, self.keep_crops = compare, keep_crops
         self.engine = self.host.engines.create(engine, **(engine_options or {}))
-        self.restorer = self.host.restorers.create(restorer, device=device, **(restorer_options or {}))
-        self.stage = RestorationStage(self.host, self.restorer, self.options)
 
     def run(self, image, source: str | None = None) -> Page:
         """OCR one page (path, bytes, PIL image or array)."""
@@ -151,6 +144,26 @@ class Pipeline:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def build_stage(host: PluginHost, restorer: str | None, min_height: float, device: str,
+                restorer_options: dict[str, Any] | None = None,
+                options: dict[str, Any] | None = None) -> RestorationStage:
+    """Check the stage settings, create the named restorer and the stage around it.
+
+    Shared by :class:`Pipeline` and :func:`sgenet_ocr.hook`, so both validate alike.
+    ``restorer=None`` picks :func:`default_restorer`; the name used is ``stage.options.restorer``.
+    """
+    if min_height is None or not np.isfinite(min_height) or min_height < 0:
+        raise UsageError(f"min_height must be a number >= 0, got {min_height!r}")
+    check_device(device)
+    name = restorer or default_restorer()
+    host.restorers.factory(name)  # a typo fails fast, listing the known restorers
+    stage_options = SimpleNamespace(**(options or {}))
+    stage_options.min_height, stage_options.device, stage_options.restorer = min_height, device, name
+    stage_options.compare = getattr(stage_options, "compare", False)
+    restorer_obj = host.restorers.create(name, device=device, **(restorer_options or {}))
+    return RestorationStage(host, restorer_obj, stage_options)
 
 
 def check_device(device: str) -> None:
