@@ -61,6 +61,17 @@ def test_stronger_downscale_loses_more_detail():
     assert _high_frequency(hard) < 0.8 * _high_frequency(mild)
 
 
+def test_clean_prob_one_skips_all_camera_damage():
+    image = _word_image(h=64, w=256)
+    no_damage = dict(blur_prob=0, contrast_prob=0, noise_prob=0, jpeg_prob=0)
+    always = dict(blur_prob=1, contrast_prob=1, noise_prob=1, jpeg_prob=1)
+    clean = make_lr(image, 64, np.random.default_rng(5), DegradeConfig(clean_prob=1.0, **always))
+    plain = make_lr(image, 64, np.random.default_rng(5), DegradeConfig(**no_damage))
+    damaged = make_lr(image, 64, np.random.default_rng(5), DegradeConfig(clean_prob=0.0, **always))
+    assert np.array_equal(clean, plain)
+    assert not np.array_equal(clean, damaged)
+
+
 def test_hr_is_antialiased_resize_to_32():
     hr = make_hr(_word_image(h=96, w=300), 48, DegradeConfig())
     assert hr.shape == (32, 96, 3)

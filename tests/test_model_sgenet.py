@@ -163,3 +163,14 @@ def test_unknown_names_and_options_are_usage_errors():
         create_model("nope")
     with pytest.raises(UsageError, match="blocks"):
         create_model("sgenet", blocks=3)
+
+
+def test_exp_mish_is_mish_without_overflow():
+    from torch import nn
+
+    from sgenet_ocr.models.sgenet import ExpMish
+
+    x = torch.cat([torch.linspace(-50, 50, 10001), torch.tensor([-1e4, -88.0, 88.0, 1e4])])
+    got, want = ExpMish()(x), nn.Mish()(x)
+    assert torch.isfinite(got).all()
+    assert torch.allclose(got, want, atol=1e-5, rtol=1e-5)

@@ -51,6 +51,19 @@ def _settings(word_folder: Path) -> list[str]:
 
 
 @pytest.mark.slow
+def test_finetune_config_layers_over_the_default():
+    from sgenet_ocr.data.degrade import DegradeConfig
+    from sgenet_ocr.train import DEFAULT_CONFIG
+
+    cfg = load_config(DEFAULT_CONFIG.with_name("sgenet_finetune.yaml"))
+    base = load_config(None)
+    assert cfg["loss"]["distill_weight"] > 0 == base["loss"]["distill_weight"]
+    assert cfg["loss"]["ctc_weight"] == base["loss"]["ctc_weight"]  # untouched keys keep defaults
+    assert cfg["data"]["train"] == base["data"]["train"]
+    degrade = DegradeConfig.from_dict(cfg["data"]["degrade"])
+    assert degrade.clean_prob == 0.3 and degrade.max_factor == 4.5 and degrade.min_factor == 2.0
+
+
 def test_training_steps_lower_the_loss_on_a_tiny_set(tmp_path, word_folder):
     cfg = load_config(None, _settings(word_folder) + ["train.lr=0.001", "loss.ctc_weight=0.0005"])
     trainer = Trainer(cfg, tmp_path / "run")

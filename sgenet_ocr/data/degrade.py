@@ -29,6 +29,7 @@ class DegradeConfig:
     lr_height: int = 16
     min_factor: float = 2.0          # text height after downscale = hr_height / factor
     max_factor: float = 4.0
+    clean_prob: float = 0.0          # share of samples with no camera damage at all (clean resize)
     blur_prob: float = 0.5
     blur_sigma: tuple = (0.3, 1.0)   # px at the small (camera) size
     contrast_prob: float = 0.3
@@ -104,7 +105,9 @@ def make_lr(image: np.ndarray, lr_width: int, rng: np.random.Generator, cfg: Deg
     small_w = max(2, int(round(lr_width * scale / factor)))
     resample = _DOWN_FILTERS[int(rng.integers(len(_DOWN_FILTERS)))]
     small = _resize(image, small_w, small_h, resample)
-    small = camera_damage(small, rng, cfg)
+    # Always drawn, so the rest of the random stream does not depend on clean_prob.
+    if rng.random() >= cfg.clean_prob:
+        small = camera_damage(small, rng, cfg)
     return _resize(small, lr_width, cfg.lr_height, Image.Resampling.BICUBIC)
 
 

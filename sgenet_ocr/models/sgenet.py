@@ -60,6 +60,17 @@ def text_mask(lr: torch.Tensor) -> torch.Tensor:
     return (grey < grey.mean(dim=(2, 3), keepdim=True)).to(lr.dtype)
 
 
+class ExpMish(nn.Module):
+    """Mish written without Softplus, for export: ``tanh(softplus(x)) = n / (n + 2)`` with
+    ``n = e^x (e^x + 2)``. ``x`` is clamped at 20 before ``exp`` (beyond it ``n / (n + 2)`` is 1
+    in float32), so nothing overflows."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        t = torch.exp(torch.clamp(x, max=20.0))
+        n = t * (t + 2.0)
+        return x * n / (n + 2.0)
+
+
 class GuidanceFusion(nn.Module):
     """Affine modulation of block features by the guidance map, gated by channel attention."""
 

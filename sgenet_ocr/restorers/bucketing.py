@@ -1,10 +1,13 @@
 """Crop preparation and width bucketing shared by the SGENet restorers (torch and ONNX).
 
-Each crop is resized (bicubic) to the model's input height keeping its aspect ratio, width
-clamped to 16..512; crops are grouped into width buckets (multiples of ``bucket``), padded on
-the right by edge replication, run batch by batch through a backend function, and cropped
-back, so each crop comes out ``scale`` times its resized size. A crop's result depends only on
-the crop (the model has no cross-sample terms in eval mode), so batching never changes it.
+Each crop at most the model's input height (16 px) tall is resized (bicubic) to that height
+keeping its aspect ratio, width clamped to 16..512; crops are grouped into width buckets
+(multiples of ``bucket``), padded on the right by edge replication, run batch by batch through
+a backend function, and cropped back, so each comes out ``scale`` times its resized size.
+Taller crops are not small text: shrinking them to 16 px would lose detail, so they get
+bicubic x``scale`` at their own size. A crop's result depends only on the crop (the model has
+no cross-sample terms in eval mode); batching changes only float summation order, at most
+one grey level.
 """
 from __future__ import annotations
 
@@ -59,13 +62,23 @@ def restore_in_buckets(crops: Sequence[np.ndarray], run: BatchRunner, *, input_h
                        bucket: int, batch_for: Callable[[int], int]) -> list[np.ndarray]:
     """Prepare ``crops``, run them through ``run`` by width bucket, return RGB uint8 results.
 
+    Crops taller than ``input_height`` are upscaled bicubically instead (see below), so every
+    result is ``scale`` times its crop's height.
+
     ``batch_for(width)`` gives the most crops per call at that bucket width.
     """
-    small = [prepare_crop(c, input_height) for c in crops]
+    out: list[np.ndarray | None] = [None] * len(crops)
+    small: dict[int, np.ndarray] = {}
     buckets: dict[int, list[int]] = defaultdict(list)
-    for i, img in enumerate(small):
-        buckets[bucket_width(img.shape[1], bucket)].append(i)
-    out: list[np.ndarray | None] = [None] * len(small)
+    for i, crop in enumerate(crops):
+        rgb = array_to_rgb(crop)
+        if rgb.shape[0] > input_height:
+            # Text taller than the model's input would have to be shrunk first, throwing away
+            # the detail SR needs (measured: worse than bicubic), so it gets plain bicubic.
+            out[i] = resize(rgb, rgb.shape[1] * scale, rgb.shape[0] * scale)
+            continue
+        small[i] = prepare_crop(rgb, input_height)
+        buckets[bucket_width(small[i].shape[1], bucket)].append(i)
     for width, members in sorted(buckets.items()):
         step = max(1, int(batch_for(width)))
         for start in range(0, len(members), step):

@@ -1,7 +1,8 @@
 """The ``sgenet`` restorer: SGENet x2 on arbitrary text crops, with PyTorch.
 
 Crop preparation and width bucketing live in :mod:`.bucketing` (shared with ``sgenet-onnx``):
-each crop comes out 32 px tall and twice its resized width, and batching never changes it.
+each crop up to 16 px tall comes out 32 px tall and twice its resized width; taller crops
+get bicubic x2.
 """
 from __future__ import annotations
 
