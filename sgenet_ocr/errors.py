@@ -55,3 +55,11 @@ EXIT_CODES = {
     5: "a plugin failed to load or raised (the message names it)",
     6: "model weights missing or corrupt",
 }
+
+
+def report(prog: str, exc: SgenetOcrError) -> int:
+    """Print ``exc`` as the one-line error of command ``prog`` on stderr; return its exit code."""
+    import sys
+
+    print(f"sgenet-ocr {prog}: error: {exc}", file=sys.stderr)
+    return exc.exit_code

@@ -31,7 +31,7 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
-from .errors import SgenetOcrError, UsageError
+from .errors import SgenetOcrError, UsageError, report
 from .evaluation.cache import CachedRestorer, RecognitionCache, image_key
 from .evaluation.protocols import BUCKETS, PROTOCOLS, Sample, load_samples
 from .evaluation.scoring import make_rows, quality
@@ -281,8 +281,7 @@ def main(argv: list[str] | None = None) -> int:
                           args.weights, args.min_height, args.grid,
                           include_hr=not args.no_hr, cache=args.cache)
     except SgenetOcrError as exc:
-        print(f"sgenet-ocr evaluate: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return report("evaluate", exc)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result, indent=1) + "\n")

@@ -28,7 +28,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from .errors import ModelError, SgenetOcrError, UsageError
+from .errors import ModelError, SgenetOcrError, UsageError, report
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 13  # Squeeze/Unsqueeze with axes inputs, ReduceSum with axes input
@@ -253,8 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         path = export_onnx(model, args.output, args.opset,
                            metadata={"weights_sha256": sha or "none (random init)", "weights_source": source})
     except SgenetOcrError as exc:
-        print(f"sgenet-ocr export: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return report("export", exc)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, opset {args.opset}, weights {source})")
     return 0
 

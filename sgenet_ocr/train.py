@@ -34,7 +34,7 @@ from tqdm import tqdm
 from .data.crops import Crop, load_crops
 from .data.degrade import DegradeConfig
 from .data.pairs import PairDataset, WidthBucketSampler, collate
-from .errors import SgenetOcrError, UsageError
+from .errors import SgenetOcrError, UsageError, report
 from .metrics import word_correct
 
 DEFAULT_CONFIG = Path(__file__).parent / "configs" / "sgenet_default.yaml"
@@ -496,8 +496,7 @@ def main(argv: list[str] | None = None) -> int:
         (out / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
         Trainer(cfg, out, resume=args.resume).run()
     except SgenetOcrError as exc:
-        print(f"sgenet-ocr train: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return report("train", exc)
     return 0
 
 

@@ -23,7 +23,7 @@ from typing import Iterable, Iterator
 import numpy as np
 from PIL import Image
 
-from ..errors import MissingDependencyError, SgenetOcrError, UsageError
+from ..errors import MissingDependencyError, SgenetOcrError, UsageError, report
 
 SPLITS = ("easy", "medium", "hard")
 MAP_SIZE = 1 << 32  # 4 GiB of address space; LMDB only uses what it writes
@@ -175,8 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         count = convert_folder(args.crops_dir, args.out_lmdb, args.protocol, args.limit)
     except SgenetOcrError as exc:
-        print(f"sgenet-ocr textzoom: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return report("textzoom", exc)
     print(f"wrote {count} pairs to {args.out_lmdb}")
     return 0
 

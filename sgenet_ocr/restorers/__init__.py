@@ -34,6 +34,13 @@ class IdentityRestorer(Restorer):
         return [np.ascontiguousarray(c) for c in crops]
 
 
+def bicubic_upscale(crop: np.ndarray, scale: int) -> np.ndarray:
+    """``crop`` resized bicubically to ``scale`` times its size."""
+    from ..imaging import resize
+
+    return resize(crop, crop.shape[1] * scale, crop.shape[0] * scale)
+
+
 class BicubicRestorer(Restorer):
     """Bicubic x2 upscaling: the classical baseline every SR model must beat."""
 
@@ -43,6 +50,4 @@ class BicubicRestorer(Restorer):
         self.scale = scale
 
     def restore(self, crops):
-        from ..imaging import resize
-
-        return [resize(c, c.shape[1] * self.scale, c.shape[0] * self.scale) for c in crops]
+        return [bicubic_upscale(c, self.scale) for c in crops]

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..imaging import array_to_rgb, resize
 from ..models.sgenet import MAX_WIDTH, MIN_WIDTH
+from . import bicubic_upscale
 
 #: A backend: float32 ``(N, 3, h, W)`` in [0, 1] -> float ``(N, 3, scale*h, scale*W)``.
 BatchRunner = Callable[[np.ndarray], np.ndarray]
@@ -75,7 +76,7 @@ def restore_in_buckets(crops: Sequence[np.ndarray], run: BatchRunner, *, input_h
         if rgb.shape[0] > input_height:
             # Text taller than the model's input would have to be shrunk first, throwing away
             # the detail SR needs (measured: worse than bicubic), so it gets plain bicubic.
-            out[i] = resize(rgb, rgb.shape[1] * scale, rgb.shape[0] * scale)
+            out[i] = bicubic_upscale(rgb, scale)
             continue
         small[i] = prepare_crop(rgb, input_height)
         buckets[bucket_width(small[i].shape[1], bucket)].append(i)
