@@ -9,6 +9,10 @@ For every engine x scale x restorer, on a folder in ICDAR 2015 or SROIE layout:
   matched to the ground truth by the ICDAR 2015 end-to-end rules (``benchmarks.matching``);
   recall, precision and F1, and recall by height bucket.
 * cost: seconds per page for detection, restoration and recognition, and restoration's share.
+* ``--keep-confident``: every restorer but identity also gets rows ``<name>+confident``, the same
+  restorations read under the pipeline's default ``keep="confident"`` policy (each restored
+  word keeps the more confident of the engine's readings of its original and restored crop);
+  the plain ``<name>`` rows are ``keep="restored"``.
 
 Detection runs once per engine x scale and is shared by every restorer (the restorer only
 changes what is recognised). Crops the stage leaves unchanged are read once, and each distinct
@@ -49,7 +53,7 @@ from sgenet_ocr.errors import SgenetOcrError, UsageError  # noqa: E402
 from sgenet_ocr.geometry import is_degenerate, order_clockwise, perspective_crop, quad_height  # noqa: E402
 from sgenet_ocr.imaging import load_image, resize  # noqa: E402
 from sgenet_ocr.metrics import normalize_text  # noqa: E402
-from sgenet_ocr.pipeline import DEFAULT_MIN_HEIGHT, Pipeline  # noqa: E402
+from sgenet_ocr.pipeline import DEFAULT_MIN_HEIGHT, Pipeline, prefers_original  # noqa: E402
 from sgenet_ocr.plugin_manager import PluginHost  # noqa: E402
 from sgenet_ocr.stage import RestorationStage  # noqa: E402
 
@@ -83,6 +87,7 @@ class BenchConfig:
     plugins: list[str] = field(default_factory=list)
     examples: int = 6  # example crops kept per engine x scale for the plot
     skip_unavailable: bool = False  # record engines/restorers that fail to load instead of stopping
+    keep_confident: bool = False  # also score "<restorer>+confident" (the pipeline's keep="confident")
 
 
 @dataclass
@@ -126,13 +131,29 @@ def is_scored(text: str, dont_care: bool) -> bool:
     return not dont_care and bool(normalize_text(text))
 
 
+def kept_confident(through_stage: tuple, base: tuple[list, list[float]]) -> tuple:
+    """A restorer's ``through_stage`` result under the pipeline's ``keep="confident"`` policy:
+    each restored crop keeps the more confident of its original and restored readings, and
+    pays for the second recognition (the original crop's, at its measured cost)."""
+    readings, flags, out, restore_s, recognize_s = through_stage
+    base_readings, base_cost = base
+    kept = [b if f and prefers_original(b, r) else r for b, r, f in zip(base_readings, readings, flags)]
+    extra = sum(c for c, f in zip(base_cost, flags) if f)
+    return kept, flags, out, restore_s, recognize_s + extra
+
+
 def run_engine_scale(pipeline: Pipeline, stages: dict[str, RestorationStage], dataset_name: str,
-                     samples: list[Sample], scale: float, examples: int, progress: bool = True):
-    """Benchmark one engine at one scale for every restorer: ``(tallies, example crops)``."""
+                     samples: list[Sample], scale: float, examples: int, progress: bool = True,
+                     keep_confident: bool = False):
+    """Benchmark one engine at one scale for every restorer: ``(tallies, example crops)``.
+
+    With ``keep_confident`` every restorer but identity also gets a ``<name>+confident`` tally:
+    the same restorations read under the pipeline's ``keep="confident"`` policy."""
     from tqdm import tqdm
 
     reader = SharedReader(pipeline)
-    tallies = {name: Tally() for name in stages}
+    names = list(stages) + ([f"{n}+confident" for n in stages if n != "identity"] if keep_confident else [])
+    tallies = {name: Tally() for name in names}
     shown: list[dict] = []
     bar = tqdm(samples, desc=f"{pipeline.engine_name} x{scale:g} {dataset_name}", unit="page",
                disable=not progress, dynamic_ncols=True)
@@ -151,27 +172,30 @@ def run_engine_scale(pipeline: Pipeline, stages: dict[str, RestorationStage], da
 
         gt_results = {}
         for name, stage in stages.items():
-            tally = tallies[name]
-            gt_read, gt_flags, gt_out, g_res, g_rec = reader.through_stage(stage, gt_crops, gt_q, gt_base)
-            gt_results[name] = (gt_read, gt_flags, gt_out)
-            tally.seconds["gt_restore"] += g_res
-            tally.seconds["gt_recognize"] += g_rec
-            tally.gt_restored += sum(gt_flags)
-            for k, i in enumerate(scored):
-                tally.gt_readings.append(Reading(sample.items[i].text, gt_read[k][0], quad_height(gt_quads[i])))
-
-            det_read, det_flags, _, d_res, d_rec = reader.through_stage(stage, det_crops, det_quads, det_base)
-            tally.seconds["detect"] += detect_s
-            tally.seconds["restore"] += d_res
-            tally.seconds["recognize"] += d_rec
-            tally.det_restored += sum(det_flags)
-            tally.det_crops += len(det_crops)
-            match = match_page([it.quad * factor for it in sample.items], [it.text for it in sample.items],
-                               [it.dont_care for it in sample.items], det_quads, [t for t, _ in det_read])
-            tally.e2e_hit.extend(match.gt_hit)
-            tally.e2e_heights.extend(quad_height(gt_quads[g]) for g in match.gt_index)
-            tally.predictions += match.predictions
-            tally.ignored_predictions += match.ignored_predictions
+            gt = reader.through_stage(stage, gt_crops, gt_q, gt_base)
+            det = reader.through_stage(stage, det_crops, det_quads, det_base)
+            gt_results[name] = gt[:3]
+            runs = [(name, gt, det)]
+            if keep_confident and name != "identity":
+                runs.append((f"{name}+confident", kept_confident(gt, gt_base), kept_confident(det, det_base)))
+            for tally_name, (gt_read, gt_flags, _, g_res, g_rec), (det_read, det_flags, _, d_res, d_rec) in runs:
+                tally = tallies[tally_name]
+                tally.seconds["gt_restore"] += g_res
+                tally.seconds["gt_recognize"] += g_rec
+                tally.gt_restored += sum(gt_flags)
+                for k, i in enumerate(scored):
+                    tally.gt_readings.append(Reading(sample.items[i].text, gt_read[k][0], quad_height(gt_quads[i])))
+                tally.seconds["detect"] += detect_s
+                tally.seconds["restore"] += d_res
+                tally.seconds["recognize"] += d_rec
+                tally.det_restored += sum(det_flags)
+                tally.det_crops += len(det_crops)
+                match = match_page([it.quad * factor for it in sample.items], [it.text for it in sample.items],
+                                   [it.dont_care for it in sample.items], det_quads, [t for t, _ in det_read])
+                tally.e2e_hit.extend(match.gt_hit)
+                tally.e2e_heights.extend(quad_height(gt_quads[g]) for g in match.gt_index)
+                tally.predictions += match.predictions
+                tally.ignored_predictions += match.ignored_predictions
         shown.extend(pick_examples(sample, scored, gt_crops, gt_quads, gt_results, examples - len(shown)))
     return tallies, shown
 
@@ -300,7 +324,7 @@ def run_engine(config: BenchConfig, dataset: Dataset, engine: str, restorers: di
         for scale in config.scales:
             samples = dataset.samples[:config.scale_limits.get(scale)]
             tallies, shown = run_engine_scale(pipeline, stages, dataset.name, samples, scale, config.examples,
-                                              progress)
+                                              progress, config.keep_confident)
             for name, tally in tallies.items():
                 base = {"dataset": dataset.name, "engine": engine, "restorer": name, "scale": scale,
                         "pages": len(samples)}
@@ -356,6 +380,7 @@ def base_settings(config: BenchConfig, dataset: Dataset) -> dict[str, Any]:
         "limit": config.limit,
         "scale_limits": {f"{k:g}": v for k, v in config.scale_limits.items()},
         "min_height": config.min_height,
+        "keep_confident": config.keep_confident,
         "device": "cpu",
         "protocol": PROTOCOL,
         "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
@@ -461,6 +486,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, help="write settings and rows here")
     p.add_argument("--markdown", type=Path, help="write a markdown table here")
     p.add_argument("--plots", type=Path, metavar="DIR", help="write PNG plots into DIR")
+    p.add_argument("--keep-confident", action="store_true",
+                   help="also score '<restorer>+confident' rows (the pipeline's keep=confident policy)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 
@@ -483,7 +510,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
                        limit=args.limit, scale_limits=scale_limits, min_height=args.min_height,
                        engine_options=parse_key_values(args.engine_option, "--engine-option"),
                        restorer_options=parse_key_values(args.restorer_option, "--restorer-option"),
-                       plugins=args.plugin, examples=args.examples)
+                       plugins=args.plugin, examples=args.examples, keep_confident=args.keep_confident)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

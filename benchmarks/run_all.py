@@ -88,7 +88,7 @@ def run_e2e(data: Path, out: Path, plan: Sequence[dict], engines: Sequence[str],
         config = BenchConfig(data=folder, engines=chosen, restorers=list(restorers),
                              scales=list(item["scales"]), limit=item["limit"],
                              scale_limits=dict(item.get("scale_limits", {})),
-                             restorer_options=restorer_options, skip_unavailable=True)
+                             restorer_options=restorer_options, skip_unavailable=True, keep_confident=True)
         t0 = time.perf_counter()
         result = run_benchmark(config, progress=progress)
         seconds = time.perf_counter() - t0

@@ -210,7 +210,8 @@ def page_shares(engines: list[str], restorers: list[str], weights: Path, images,
         for name in restorers:
             options = {} if name in ("bicubic", "identity") else {"weights": str(weights)}
             try:
-                pipe = Pipeline(engine=engine, restorer=name, device=device, restorer_options=options)
+                pipe = Pipeline(engine=engine, restorer=name, device=device, restorer_options=options,
+                                keep="restored")
             except SgenetOcrError as exc:
                 log(f"pages {engine} + {name}: skipped ({exc})")
                 rows.append({"engine": engine, "restorer": name, "skipped": str(exc)})

@@ -14,6 +14,10 @@ Restoration goes through the product's :class:`~sgenet_ocr.stage.RestorationStag
 ``--min-height H`` (default 0) only crops whose LR height is below ``H`` are restored and the
 rest pass through unchanged, as in the pipeline; 0 restores every crop.
 
+``--keep confident`` adds rows ``<restorer>+confident``: per word, the recogniser's more confident
+reading of the LR crop and of the restored crop, as the pipeline's ``--keep confident`` does (no
+PSNR/SSIM for them). Confidences are cached with the texts.
+
 Output JSON: ``{"settings": {...}, "rows": [{"recognizer", "restorer", "protocol", "bucket",
 "n", "accuracy", "psnr", "ssim"}]}`` (plus ``"split"`` when the data has TextZoom splits).
 """
@@ -36,6 +40,7 @@ from .evaluation.cache import CachedRestorer, RecognitionCache, image_key
 from .evaluation.protocols import BUCKETS, PROTOCOLS, Sample, load_samples
 from .evaluation.scoring import make_rows, quality
 from .metrics import word_correct
+from .pipeline import KEEP_CHOICES
 
 # Recogniser names of this CLI -> engine plugin names (the one place this mapping lives).
 RECOGNIZER_ENGINES = {"easyocr": "easyocr", "ppocr": "rapidocr", "tesseract": "tesseract",
@@ -86,22 +91,30 @@ def restore_samples(host, name: str, samples: Sequence[Sample], device: str, wei
 
 
 def recognize_images(engine, images: Sequence[np.ndarray], desc: str, recognizer: str = "",
-                     cache: RecognitionCache | None = None) -> list[str]:
-    """Texts read by ``engine`` from RGB images (converted to its colour order), in chunks;
-    images already in ``cache`` (same pixels, same recogniser) are not read again."""
+                     cache: RecognitionCache | None = None,
+                     need_confidence: bool = False) -> list[tuple[str, float | None]]:
+    """``(text, confidence)`` read by ``engine`` from RGB images (converted to its colour order),
+    in chunks; images already in ``cache`` (same pixels, same recogniser) are not read again."""
     from .imaging import to_order
 
     cache = cache if cache is not None else RecognitionCache()
     keys = [image_key(im) for im in images]
-    todo = [i for i, k in enumerate(keys) if cache.get(recognizer, k) is None]
+    todo = [i for i, k in enumerate(keys) if cache.get(recognizer, k, need_confidence) is None]
     todo = list({keys[i]: i for i in todo}.values())  # duplicates are read once
     for start in tqdm(range(0, len(todo), CHUNK), desc=desc, unit="chunk", leave=False):
         part = todo[start:start + CHUNK]
         chunk = [to_order(images[i], engine.color_order) for i in part]
-        for i, (text, _conf) in zip(part, engine.recognize(chunk)):
-            cache.put(recognizer, keys[i], text)
+        for i, (text, conf) in zip(part, engine.recognize(chunk)):
+            cache.put(recognizer, keys[i], text, conf)
         cache.save()  # a killed run keeps what it read
     return [cache.get(recognizer, k) for k in keys]
+
+
+def keep_confident(original: Sequence[tuple[str, float]], restored: Sequence[tuple[str, float]]) -> list[str]:
+    """The pipeline's ``keep="confident"`` policy applied word by word; returns the kept texts."""
+    from .pipeline import prefers_original
+
+    return [(o if prefers_original(o, r) else r)[0] for o, r in zip(original, restored)]
 
 
 class LazyEngine:
@@ -146,12 +159,14 @@ class LazyEngine:
 def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recognizers: Sequence[str],
              limit: int | None = None, device: str = "cpu", weights: str | None = None,
              min_height: int = 0, grid: str | Path | None = None, host=None,
-             include_hr: bool = True, cache: str | Path | None = None) -> dict:
+             include_hr: bool = True, cache: str | Path | None = None, keep: str = "restored") -> dict:
     """Run the evaluation and return the JSON-ready result (see module doc)."""
     from .plugin_manager import PluginHost
 
     if protocol not in PROTOCOLS:
         raise UsageError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
+    if keep not in KEEP_CHOICES:
+        raise UsageError(f"unknown keep policy {keep!r}; known: {', '.join(KEEP_CHOICES)}")
     host = host or PluginHost()
     for name in restorers:
         if name not in host.restorers:
@@ -163,9 +178,12 @@ def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recogniz
     if not samples:
         raise UsageError(f"no samples with a usable label in {data}")
 
+    # keep="confident" also reports "<restorer>+confident": the pipeline's policy of keeping the
+    # more confident of the engine's readings of the LR crop (identity) and the restored crop.
+    kept_restorers = [r for r in restorers if r != "identity"] if keep == "confident" else []
     outputs: dict[str, list[np.ndarray]] = {}
     seconds: dict[str, float] = {}
-    for name in restorers:
+    for name in dict.fromkeys(list(restorers) + (["identity"] if kept_restorers else [])):
         outputs[name], seconds[name] = restore_samples(host, name, samples, device, weights, min_height, cache)
     scores = {name: [quality(o, s) for o, s in zip(outs, samples)] for name, outs in outputs.items()}
     if include_hr:
@@ -178,10 +196,20 @@ def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recogniz
     for recognizer in recognizers:
         engine = LazyEngine(host, recognizer, device)
         try:
+            readings = {}
             for name, images in outputs.items():
-                read = recognize_images(engine, images, f"{recognizer} on {name}", recognizer, memo)
-                texts[(recognizer, name)] = read
-                rows += make_rows(samples, protocol, name, recognizer, read, scores.get(name))
+                confidence_needed = keep == "confident" and name != "hr"
+                readings[name] = recognize_images(engine, images, f"{recognizer} on {name}", recognizer,
+                                                  memo, confidence_needed)
+                texts[(recognizer, name)] = [text for text, _ in readings[name]]
+                if name in restorers:
+                    rows += make_rows(samples, protocol, name, recognizer, texts[(recognizer, name)],
+                                      scores.get(name))
+            if include_hr:
+                rows += make_rows(samples, protocol, "hr", recognizer, texts[(recognizer, "hr")], None)
+            for name in kept_restorers:  # no PSNR/SSIM: the kept image differs word by word
+                kept = keep_confident(readings["identity"], readings[name])
+                rows += make_rows(samples, protocol, f"{name}+confident", recognizer, kept, None)
         finally:
             versions[recognizer] = engine.version()
             engine.close()
@@ -191,7 +219,7 @@ def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recogniz
         "recognizer_engines": {r: engine_name(r) for r in recognizers}, "engine_versions": versions,
         "limit": limit, "samples": len(samples), "skipped_empty_labels": skipped,
         "bucket_counts": {b: sum(s.bucket == b for s in samples) for b in BUCKETS},
-        "device": device, "min_height": min_height, "hr_reference": include_hr, "weights": _weights_info(restorers, weights),
+        "device": device, "min_height": min_height, "keep": keep, "hr_reference": include_hr, "weights": _weights_info(restorers, weights),
         "restore_seconds_per_crop": {k: round(v / len(samples), 5) for k, v in seconds.items()},
         "platform": platform.platform(),
         "metrics": "accuracy: TextZoom protocol (lower-case, [0-9a-z], empty labels skipped); "
@@ -268,6 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cache", help="JSON file of earlier readings to reuse and extend")
     parser.add_argument("--min-height", type=int, default=0,
                         help="restore only crops whose LR height is below this (0 = all crops)")
+    parser.add_argument("--keep", default="restored", choices=KEEP_CHOICES,
+                        help="confident: also report '<restorer>+confident' rows, the pipeline's "
+                             "--keep confident policy (more confident of the LR and restored readings)")
     return parser
 
 
@@ -279,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         result = evaluate(args.data, args.protocol, _split_names(args.restorers, "restorers"),
                           _split_names(args.recognizers, "recognizers"), args.limit, args.device,
                           args.weights, args.min_height, args.grid,
-                          include_hr=not args.no_hr, cache=args.cache)
+                          include_hr=not args.no_hr, cache=args.cache, keep=args.keep)
     except SgenetOcrError as exc:
         return report("evaluate", exc)
     if args.json:

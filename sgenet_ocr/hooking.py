@@ -17,7 +17,9 @@ def hook(target: T, restorer: str | None = None, min_height: float = DEFAULT_MIN
 
     The user's own calls (``reader.readtext(...)``) keep their signature and output format.
     Hooking an already hooked object replaces the earlier stage. Returns ``target``; its
-    stage (with running ``stats``) is at ``target._sgenet_ocr_stage``.
+    stage (with running ``stats``) is at ``target._sgenet_ocr_stage``. A hooked engine always
+    reads the restored crop: :class:`~sgenet_ocr.pipeline.Pipeline`'s ``keep="confident"``
+    needs a second recognition that happens outside the engine's own call.
     """
     host = PluginHost(plugins)
     stage = build_stage(host, restorer, min_height, device)

@@ -9,7 +9,7 @@ import yaml
 
 from .errors import UsageError
 
-PRESET_KEYS = {"engine", "restorer", "min_height", "device", "engine_options", "restorer_options",
+PRESET_KEYS = {"engine", "restorer", "min_height", "keep", "device", "engine_options", "restorer_options",
                "description"}
 
 

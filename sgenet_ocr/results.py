@@ -15,19 +15,22 @@ class Word:
     restored: bool = False
     baseline_text: str | None = None  # the engine alone, with compare=True
     baseline_confidence: float | None = None
+    kept_original: bool = False  # keep="confident" chose the original crop's reading
 
     @property
     def changed(self) -> bool:
         """True when restoration changed what the engine read."""
         return self.baseline_text is not None and self.baseline_text != self.text
 
-    def export(self, compare: bool = False) -> dict[str, Any]:
+    def export(self, compare: bool = False, keep_confident: bool = False) -> dict[str, Any]:
         out = {
             "quad": [[round(float(x), 1), round(float(y), 1)] for x, y in self.quad],
             "text": self.text,
             "confidence": round(float(self.confidence), 4),
             "restored": bool(self.restored),
         }
+        if keep_confident:
+            out["kept_original"] = bool(self.kept_original)
         if compare:
             out["baseline_text"] = self.baseline_text
             out["baseline_confidence"] = (
@@ -46,6 +49,7 @@ class Page:
     words: list[Word] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds: detect, restore, recognize
     compare: bool = False
+    keep: str = "restored"  # the Pipeline's keep policy ("restored" or "confident")
     skipped_boxes: int = 0  # degenerate detections dropped
     crops: list = field(default_factory=list, repr=False)  # (word index, original, restored), keep_crops=True
 
@@ -60,7 +64,8 @@ class Page:
             "height": self.height,
             "engine": self.engine,
             "restorer": self.restorer,
-            "words": [w.export(self.compare) for w in self.words],
+            "keep": self.keep,
+            "words": [w.export(self.compare, self.keep == "confident") for w in self.words],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }
 

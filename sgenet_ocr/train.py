@@ -6,7 +6,8 @@
 Loss = ``pixel_weight * L1(SR, HR)`` + ``ctc_weight * CTC(prior(SR), label)`` +
 ``distill_weight * KL(prior(HR) || prior(SR))``, the prior being the frozen pretrained
 recogniser ``model.prior``: the last two are the "text focus" terms that reward SR images the
-recogniser reads correctly. The run writes, under ``--out``: ``log.csv`` (train and validation
+recogniser reads correctly. With ``loss.text_on: legible`` they count only the crops whose HR the
+prior reads as the label (the others would stay wrong even after perfect SR). The run writes, under ``--out``: ``log.csv`` (train and validation
 rows), ``last.pt`` (model, EMA, optimiser, step: ``--resume`` continues from it) every
 ``checkpoint_every_minutes``, and ``sgenet_x2.safetensors`` (+ ``.json``) holding the EMA
 weights at every checkpoint and at the end. It stops by itself after ``max_minutes`` of
@@ -147,18 +148,28 @@ class TextFocus:
                 torch.tensor(keep, dtype=torch.bool))
 
     def ctc(self, probs: torch.Tensor, labels: list[str]) -> torch.Tensor:
+        """Per-crop CTC divided by the label length, shape (N,); 0 where the label is unusable."""
         targets, lengths, keep = self.encode(labels)
+        losses = probs.new_zeros(probs.shape[0])
         if not keep.any():
-            return probs.sum() * 0.0
+            return losses + probs.sum() * 0.0
         log_probs = probs[keep].clamp_min(1e-8).log().transpose(0, 1)  # (T, N, C)
         steps = torch.full((log_probs.shape[1],), log_probs.shape[0], dtype=torch.long)
-        return F.ctc_loss(log_probs.float(), targets, steps, lengths, blank=0,
-                          reduction="mean", zero_infinity=True)
+        per_crop = F.ctc_loss(log_probs.float(), targets, steps, lengths, blank=0,
+                              reduction="none", zero_infinity=True)
+        return losses.masked_scatter(keep, per_crop / lengths.clamp_min(1))
 
     @staticmethod
     def distill(probs_sr: torch.Tensor, probs_hr: torch.Tensor) -> torch.Tensor:
+        """Per-crop KL(prior(HR) || prior(SR)) averaged over time steps, shape (N,)."""
         p = probs_hr.clamp_min(1e-8)
-        return (p * (p.log() - probs_sr.clamp_min(1e-8).log())).sum(-1).mean()
+        return (p * (p.log() - probs_sr.clamp_min(1e-8).log())).sum(-1).mean(-1)
+
+    def legible(self, probs_hr: torch.Tensor, labels: list[str]) -> torch.Tensor:
+        """(N,) mask: the prior reads the HR crop as its label. On the other crops even a
+        perfect SR would leave the recogniser wrong, and their large losses only add noise."""
+        texts = _decoded_texts(self.prior.decode(probs_hr))
+        return torch.tensor([bool(word_correct(t, l)) for t, l in zip(texts, labels)])
 
 
 def pixel_loss(sr: torch.Tensor, hr: torch.Tensor, kind: str) -> torch.Tensor:
@@ -221,6 +232,8 @@ class Trainer:
                                            weight_decay=tcfg["weight_decay"])
         self.ema = Ema(self.trainable, tcfg["ema_decay"])
         self.text = TextFocus(self.prior)
+        if cfg["loss"].get("text_on", "all") not in ("all", "legible"):
+            raise UsageError(f"loss.text_on must be 'all' or 'legible', not {cfg['loss']['text_on']!r}")
         self.step, self.minutes_before = 0, 0.0
         self.val_result: dict = {}
         if resume and (out / "last.pt").is_file():
@@ -371,6 +384,7 @@ class Trainer:
         time so the prior's activations never exist for the whole batch (memory stays flat)."""
         lcfg = self.cfg["loss"]
         chunk = max(1, int(lcfg.get("text_chunk", 8)))
+        only_legible = lcfg.get("text_on", "all") == "legible"
         leaf = sr.requires_grad_(True)
         total, sums = 0.0, {}
         n = sr.shape[0]
@@ -378,15 +392,20 @@ class Trainer:
             part = slice(start, min(n, start + chunk))
             weight = (part.stop - part.start) / n  # chunk means -> batch mean
             probs = self.prior(leaf[part])
+            probs_hr = None
+            if lcfg["distill_weight"] > 0 or only_legible:
+                with torch.no_grad():
+                    probs_hr = self.prior(hr[part])
+            # Crop weights: all crops, or only those whose HR the prior reads (text_on: legible).
+            keep = (self.text.legible(probs_hr, labels[part]) if only_legible
+                    else torch.ones(probs.shape[0], dtype=torch.bool)).to(probs)
             term = probs.new_zeros(())
             if lcfg["ctc_weight"] > 0:
-                ctc = self.text.ctc(probs, labels[part])
+                ctc = (self.text.ctc(probs, labels[part]) * keep).mean()
                 term = term + lcfg["ctc_weight"] * ctc
                 sums["ctc"] = sums.get("ctc", 0.0) + weight * ctc.item()
             if lcfg["distill_weight"] > 0:
-                with torch.no_grad():
-                    probs_hr = self.prior(hr[part])
-                distill = self.text.distill(probs, probs_hr)
+                distill = (self.text.distill(probs, probs_hr) * keep).mean()
                 term = term + lcfg["distill_weight"] * distill
                 sums["distill"] = sums.get("distill", 0.0) + weight * distill.item()
             (term * weight).backward()

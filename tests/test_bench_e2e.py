@@ -42,6 +42,7 @@ def test_smoke_writes_every_output(smoke):
     assert (out / "ic15_e2e_dev_examples.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     summary = (out / "summary.md").read_text(encoding="utf-8")
     assert "| rapidocr | identity |" in summary and "| rapidocr | bicubic |" in summary
+    assert "| rapidocr | bicubic+confident |" in summary
     plan = json.loads((out / "run_all.json").read_text())["e2e_plan"]
     assert plan == [{"dataset": "ic15_e2e_dev", "scales": [SCALE], "limit": 2}]
 
@@ -109,3 +110,31 @@ def test_e2e_command_line_errors_are_one_line_usage_errors(tmp_path, capsys, sha
                      "--limit", "1", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "--scale" in err and "nope" in err
+
+
+def test_confident_rows_keep_the_more_confident_reading(smoke, shared_data):
+    """``bicubic+confident`` = per word, the engine's more confident reading of the original
+    and the bicubic crop, and it pays for reading both."""
+    from sgenet_ocr.pipeline import prefers_original
+    from sgenet_ocr.restorers import BicubicRestorer
+
+    _, result = smoke
+    engine = PluginHost().engines.create(ENGINE)
+    min_height = result["settings"]["min_height"]
+    readings = []
+    for sample in load_dataset(shared_data / "ic15_e2e_dev", limit=2).samples:
+        page, factor = scaled_page(load_image(sample.image_path), SCALE)
+        for it in (it for it in sample.items if is_scored(it.text, it.dont_care)):
+            crop = perspective_crop(page, it.quad * factor)
+            height = quad_height(it.quad * factor)
+            (original,) = engine.recognize([to_order(crop, engine.color_order)])
+            kept = original
+            if height < min_height:
+                (restored,) = engine.recognize([to_order(BicubicRestorer().restore([crop])[0], engine.color_order)])
+                kept = original if prefers_original(original, restored) else restored
+            readings.append(Reading(it.text, kept[0], height))
+    rows = {r["restorer"]: r for r in result["rows"] if r["measure"] == "gt_boxes" and r["bucket"] == "all"}
+    assert "identity+confident" not in rows
+    assert rows["bicubic+confident"]["accuracy"] == pytest.approx(recognition_scores(readings)["all"]["accuracy"],
+                                                                  abs=1e-6)
+    assert rows["bicubic+confident"]["recognize_s"] > rows["bicubic"]["recognize_s"]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sgenet_ocr.errors import EXIT_CODES
+from sgenet_ocr.errors import EXIT_CODES, UsageError
 from sgenet_ocr.pipeline.__main__ import main
 
 FAKE = str(Path(__file__).parent / "plugins" / "fake_engine.py")
@@ -47,13 +47,15 @@ def test_json_annotate_and_crops(tmp_path, page, capsys):
     assert code == 0, err
     data = json.loads((out / "r.json").read_text())
     (p,) = data["pages"]
-    assert {k for k in p} == {"source", "width", "height", "engine", "restorer", "words", "timings"}
+    assert {k for k in p} == {"source", "width", "height", "engine", "restorer", "keep", "words", "timings"}
+    assert p["keep"] == "confident"  # the default
     assert (p["width"], p["height"], p["engine"], p["restorer"]) == (300, 120, "sizer", "bicubic")
     assert set(p["timings"]) >= {"detect", "restore", "recognize"}
     words = {w["text"]: w for w in p["words"]}
     assert words["120x20"]["restored"] and words["120x20"]["baseline_text"] == "60x10"
     assert not words["130x40"]["restored"] and words["130x40"]["baseline_text"] == "130x40"
-    assert set(words["120x20"]) == {"quad", "text", "confidence", "restored", "baseline_text", "baseline_confidence"}
+    assert set(words["120x20"]) == {"quad", "text", "confidence", "restored", "kept_original",
+                                    "baseline_text", "baseline_confidence"}
     assert Image.open(out / "a.png").size == (300, 120)
     (crop,) = sorted((out / "crops").glob("*.png"))
     assert Image.open(crop).height == 20  # original (upscaled) beside the 20 px restored crop
@@ -64,6 +66,42 @@ def test_without_compare_there_are_no_baseline_fields(tmp_path, page, capsys):
     assert code == 0
     word = json.loads((tmp_path / "r.json").read_text())["pages"][0]["words"][0]
     assert "baseline_text" not in word
+
+
+@pytest.mark.parametrize("prefer, restored_text", [("taller", "120x20"), ("shorter", "60x10")])
+def test_keep_confident_keeps_the_more_confident_reading(tmp_path, page, capsys, prefer, restored_text):
+    preset = tmp_path / "p.yaml"
+    preset.write_text(f"engine: sizer\nrestorer: bicubic\nkeep: confident\nengine_options: {{prefer: {prefer}}}\n")
+    code, _, err = run([page, "--pipeline", preset, "--plugin", FAKE, "--json", tmp_path / "r.json", "-q"], capsys)
+    assert code == 0, err
+    (p,) = json.loads((tmp_path / "r.json").read_text())["pages"]
+    assert p["keep"] == "confident" and "recognize_baseline" in p["timings"]
+    small = next(w for w in p["words"] if w["restored"])
+    assert small["text"] == restored_text and small["kept_original"] == (prefer == "shorter")
+    big = next(w for w in p["words"] if not w["restored"])
+    assert big["text"] == "130x40" and big["kept_original"] is False
+    assert "baseline_text" not in small  # --compare was not asked for
+
+
+def test_keep_restored_always_keeps_the_restored_reading(tmp_path, page, capsys):
+    preset = tmp_path / "p.yaml"
+    preset.write_text("engine: sizer\nrestorer: bicubic\nengine_options: {prefer: shorter}\n")
+    code, _, _ = run([page, "--pipeline", preset, "--plugin", FAKE, "--keep", "restored", "--json",
+                      tmp_path / "r.json", "-q"], capsys)
+    assert code == 0
+    (p,) = json.loads((tmp_path / "r.json").read_text())["pages"]
+    small = next(w for w in p["words"] if w["restored"])
+    assert p["keep"] == "restored" and small["text"] == "120x20" and "kept_original" not in small
+    assert "recognize_baseline" not in p["timings"]  # no second recognition without --compare
+
+
+def test_unknown_keep_policy_is_a_usage_error(page, capsys):
+    from sgenet_ocr import Pipeline
+
+    code, _, err = run([page, *BASE, "--keep", "best"], capsys)
+    assert code == UsageError.exit_code and "--keep" in err
+    with pytest.raises(UsageError, match="known: restored, confident"):
+        Pipeline(engine="easyocr", keep="best")
 
 
 def test_text_is_printed(page, capsys):

@@ -102,16 +102,31 @@ def test_real_crops_with_a_real_recogniser(shared_data, tmp_path):
     """Six ICDAR 2015 words read by PP-OCR (RapidOCR): rows, JSON and grid are all produced."""
     data = shared_data / "ic15_words_dev"
     out_json, out_png = tmp_path / "eval.json", tmp_path / "grid.png"
+    cache = tmp_path / "cache.json"
     assert main(["--data", str(data), "--protocol", "half", "--restorers", "identity,bicubic",
-                 "--recognizers", "ppocr", "--limit", "6", "--json", str(out_json), "--grid", str(out_png)]) == 0
+                 "--recognizers", "ppocr", "--limit", "6", "--json", str(out_json), "--grid", str(out_png),
+                 "--keep", "confident", "--cache", str(cache)]) == 0
     result = json.loads(out_json.read_text())
     rows = result["rows"]
-    assert {r["restorer"] for r in rows} == {"identity", "bicubic", "hr"}
-    assert all(ROW_KEYS <= set(r) for r in rows)
+    assert {r["restorer"] for r in rows} == {"identity", "bicubic", "bicubic+confident", "hr"}
+    assert all(ROW_KEYS <= set(r) for r in rows) and result["settings"]["keep"] == "confident"
     overall = {r["restorer"]: r for r in rows if r["bucket"] == "all"}
     assert all(r["n"] == 6 for r in overall.values())
     assert overall["hr"]["accuracy"] >= 0.5  # PP-OCR reads most full-size ICDAR words
     assert overall["hr"]["psnr"] is None and overall["bicubic"]["psnr"] > 15
+    assert overall["bicubic+confident"]["psnr"] is None  # the kept image differs word by word
+    # The kept readings are the more confident ones, as cached.
+    from sgenet_ocr.evaluate import keep_confident
+    from sgenet_ocr.evaluation.cache import RecognitionCache, image_key
+    from sgenet_ocr.restorers import BicubicRestorer
+
+    samples, _ = load_samples(data, "half", 6)
+    memo = RecognitionCache(cache)
+    lr = [memo.get("ppocr", image_key(s.lr), need_confidence=True) for s in samples]
+    up = [memo.get("ppocr", image_key(im), need_confidence=True) for im in BicubicRestorer().restore([s.lr for s in samples])]
+    assert None not in lr + up
+    expected = word_accuracy(keep_confident(lr, up), [s.label for s in samples])[0]
+    assert overall["bicubic+confident"]["accuracy"] == pytest.approx(expected, abs=1e-4)
     assert sum(result["settings"]["bucket_counts"].values()) == 6
     assert Image.open(out_png).size[0] > 300
 
@@ -145,16 +160,28 @@ def test_sgenet_restorer_on_rendered_words(tmp_path):
     assert rows["sgenet"]["psnr"] is not None and result["settings"]["weights"]["sha256"]
 
 
+def test_keep_confident_picks_the_more_confident_reading_and_ties_keep_the_restored():
+    from sgenet_ocr.evaluate import keep_confident
+
+    original = [("exit", 0.9), ("road", 0.2), ("park", 0.5)]
+    restored = [("exlt", 0.4), ("read", 0.8), ("bark", 0.5)]
+    assert keep_confident(original, restored) == ["exit", "read", "bark"]
+    with pytest.raises(UsageError, match="keep policy"):
+        evaluate("unused", "half", ["bicubic"], ["ppocr"], keep="best")
+
+
 def test_caches_reuse_readings_and_restorations(tmp_path):
     from sgenet_ocr.evaluation.cache import CachedRestorer, RecognitionCache, image_key
     from sgenet_ocr.restorers import BicubicRestorer
 
     image = np.random.default_rng(5).integers(0, 256, (12, 30, 3), dtype=np.uint8)
     cache = RecognitionCache(tmp_path / "c.json")
-    cache.put("ppocr", image_key(image), "exit")
+    cache.put("ppocr", image_key(image), "exit", 0.75)
+    cache.entries["ppocr"]["older"] = "road"  # a file written before confidences were kept
     cache.save()
     again = RecognitionCache(tmp_path / "c.json")
-    assert again.get("ppocr", image_key(image)) == "exit" and again.get("easyocr", image_key(image)) is None
+    assert again.get("ppocr", image_key(image)) == ("exit", 0.75) and again.get("easyocr", image_key(image)) is None
+    assert again.get("ppocr", "older") == ("road", None) and again.get("ppocr", "older", need_confidence=True) is None
     assert image_key(image) != image_key(image[:, :29])
 
     built = []

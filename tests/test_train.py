@@ -62,6 +62,10 @@ def test_finetune_config_layers_over_the_default():
     assert cfg["data"]["train"] == base["data"]["train"]
     degrade = DegradeConfig.from_dict(cfg["data"]["degrade"])
     assert degrade.clean_prob == 0.3 and degrade.max_factor == 4.5 and degrade.min_factor == 2.0
+    # Stage 3 (the shipped weights): stage 2's data, a stronger text focus on legible crops only.
+    focus = load_config(DEFAULT_CONFIG.with_name("sgenet_focus.yaml"))
+    assert focus["data"] == cfg["data"] and base["loss"]["text_on"] == "all"
+    assert focus["loss"]["text_on"] == "legible" and focus["loss"]["ctc_weight"] > cfg["loss"]["ctc_weight"]
 
 
 def test_training_steps_lower_the_loss_on_a_tiny_set(tmp_path, word_folder):
@@ -115,3 +119,33 @@ def test_ctc_prefers_the_true_label_and_skips_unknown_characters():
     _, _, keep = focus.encode(["ok", "日本", ""])
     assert keep.tolist() == [True, False, False]
     assert float(focus.ctc(probs, ["日本"])) == 0.0
+    # Per crop: each crop's loss is its own, whatever its batch-mates' labels.
+    pair = focus.ctc(probs.expand(2, -1, -1), ["日本", crop.label])
+    assert pair.shape == (2,) and pair[0] == 0.0
+    assert torch.allclose(pair[1], focus.ctc(probs, [crop.label])[0])
+
+
+@pytest.mark.slow
+def test_legible_mask_keeps_only_crops_the_prior_reads_at_full_resolution():
+    from sgenet_ocr.models.prior import create_prior
+
+    prior = create_prior()
+    focus = TextFocus(prior)
+    crops = render_words(2, seed=3, words=["HOTEL", "PARK"], max_rotation=0.0)
+    images = [torch.from_numpy(c.image.copy()).permute(2, 0, 1)[None].float() / 255 for c in crops]
+    images = [torch.nn.functional.interpolate(im, size=(32, 128), mode="bilinear", align_corners=False)
+              for im in images]
+    with torch.no_grad():
+        probs = prior(torch.cat(images + [torch.full_like(images[0], 0.5)]))
+    labels = [crops[0].label, "WRONG", crops[1].label]  # the blank image cannot read as PARK
+    assert focus.legible(probs, labels).tolist() == [True, False, False]
+
+
+@pytest.mark.slow
+def test_text_on_legible_trains_and_rejects_unknown_values(tmp_path, word_folder):
+    base = _settings(word_folder) + ["loss.ctc_weight=0.001", "loss.distill_weight=0.001"]
+    trainer = Trainer(load_config(None, base + ["loss.text_on=legible"]), tmp_path / "ok")
+    parts = trainer.train_step(next(iter(trainer.loader)))
+    assert {"ctc", "distill"} <= parts.keys() and all(v == v for v in parts.values())  # no NaN
+    with pytest.raises(UsageError, match="text_on"):
+        Trainer(load_config(None, base + ["loss.text_on=some"]), tmp_path / "bad")

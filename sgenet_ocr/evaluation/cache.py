@@ -3,7 +3,9 @@
 Within one evaluation, crops the stage left unchanged share the identity restorer's reading;
 with a cache file (``--cache``), HR crops shared by the ``half``/``third``/``half-blur``
 protocols and baseline readings are reused across runs (e.g. when only new SGENet weights
-are evaluated). Keys are ``sha1(shape + pixels)``; values the recognised text.
+are evaluated). Keys are ``sha1(shape + pixels)``; values ``[text, confidence]`` (files from
+before confidences were kept hold the bare text: such a reading counts as missing when its
+confidence is needed, and is read again).
 """
 from __future__ import annotations
 
@@ -23,19 +25,26 @@ def image_key(image: np.ndarray) -> str:
 
 
 class RecognitionCache:
-    """``{recognizer: {image key: text}}``, optionally persisted as JSON."""
+    """``{recognizer: {image key: [text, confidence]}}``, optionally persisted as JSON."""
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else None
-        self.entries: dict[str, dict[str, str]] = {}
+        self.entries: dict[str, dict[str, list | str]] = {}
         if self.path and self.path.is_file():
             self.entries = json.loads(self.path.read_text())
 
-    def get(self, recognizer: str, key: str) -> str | None:
-        return self.entries.get(recognizer, {}).get(key)
+    def get(self, recognizer: str, key: str, need_confidence: bool = False) -> tuple[str, float | None] | None:
+        """``(text, confidence)``, or None when not cached (or its confidence is needed but unknown)."""
+        value = self.entries.get(recognizer, {}).get(key)
+        if value is None:
+            return None
+        text, confidence = (value, None) if isinstance(value, str) else value
+        if need_confidence and confidence is None:
+            return None
+        return text, confidence
 
-    def put(self, recognizer: str, key: str, text: str) -> None:
-        self.entries.setdefault(recognizer, {})[key] = text
+    def put(self, recognizer: str, key: str, text: str, confidence: float) -> None:
+        self.entries.setdefault(recognizer, {})[key] = [text, float(confidence)]
 
     def save(self) -> None:
         if self.path is None:

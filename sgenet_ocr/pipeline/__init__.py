@@ -16,6 +16,15 @@ from ..results import Document, Page, Word
 from ..stage import RestorationStage
 
 DEFAULT_MIN_HEIGHT = 24
+# Which reading of a restored word to keep: always the restored crop's, or the more confident of
+# the original and restored crops' readings (one more recognition per restored word).
+KEEP_CHOICES = ("restored", "confident")
+
+
+def prefers_original(original: tuple[str, float], restored: tuple[str, float]) -> bool:
+    """``keep="confident"``: keep the original crop's ``(text, confidence)`` reading only when
+    the engine is strictly more confident of it; ties keep the restored reading."""
+    return original[1] > restored[1]
 
 
 def default_restorer() -> str:
@@ -36,6 +45,9 @@ class Pipeline:
         min_height: crops whose text is lower than this (page px) are restored.
         device: "cpu" or "cuda", passed to the restorer (and to engines that accept it).
         compare: also recognise the unrestored crops, to report the engine-alone reading.
+        keep: ``"confident"`` (default) reads the original crop too and keeps whichever reading
+            the engine is more confident of, so restoration only replaces readings the engine
+            was less sure of; ``"restored"`` always keeps the restored crop's reading.
         plugins: extra plugins (``.py`` paths or module names).
         engine_options / restorer_options: passed to the factories.
         keep_crops: keep each restored word's (original, restored) crops on the page.
@@ -44,17 +56,19 @@ class Pipeline:
 
     def __init__(self, engine: str = "easyocr", restorer: str | None = None,
                  min_height: float = DEFAULT_MIN_HEIGHT, device: str = "cpu",
-                 compare: bool = False, plugins: Iterable[str] = (),
+                 compare: bool = False, keep: str = "confident", plugins: Iterable[str] = (),
                  engine_options: dict[str, Any] | None = None,
                  restorer_options: dict[str, Any] | None = None,
                  keep_crops: bool = False, options: dict[str, Any] | None = None):
+        if keep not in KEEP_CHOICES:
+            raise UsageError(f"unknown keep policy {keep!r}; known: {', '.join(KEEP_CHOICES)}")
         self.host = PluginHost(plugins)
         self.host.engines.factory(engine)  # an engine typo fails before anything heavy loads
         options = dict(options or {}, compare=compare)
         self.stage = build_stage(self.host, restorer, min_height, device, restorer_options, options)
         self.options, self.restorer = self.stage.options, self.stage.restorer
         self.engine_name, self.restorer_name = engine, self.options.restorer
-        self.compare, self.keep_crops = compare, keep_crops
+        self.compare, self.keep, self.keep_crops = compare, keep, keep_crops
         self.engine = self.host.engines.create(engine, **(engine_options or {}))
 
     def run(self, image, source: str | None = None) -> Page:
@@ -64,7 +78,7 @@ class Pipeline:
         rgb = load_image(image)
         order = self.engine.color_order
         page = Page(source=source, width=rgb.shape[1], height=rgb.shape[0], engine=self.engine_name,
-                    restorer=self.restorer_name, compare=self.compare)
+                    restorer=self.restorer_name, compare=self.compare, keep=self.keep)
 
         t0 = time.perf_counter()
         quads = []
@@ -84,7 +98,7 @@ class Pipeline:
         page.timings = {"detect": t1 - t0, "restore": t3 - t2, "recognize": t4 - t3}
 
         baseline = readings
-        if self.compare and any(flags):
+        if (self.compare or self.keep == "confident") and any(flags):
             restored_idx = [i for i, f in enumerate(flags) if f]
             t5 = time.perf_counter()
             engine_alone = self._recognize([crops[i] for i in restored_idx])
@@ -94,7 +108,11 @@ class Pipeline:
                 baseline[i] = r
 
         for i, (quad, (text, conf)) in enumerate(zip(quads, readings)):
-            word = Word(quad=quad, text=text, confidence=float(conf), restored=flags[i])
+            kept_original = self.keep == "confident" and flags[i] and prefers_original(baseline[i], (text, conf))
+            if kept_original:
+                text, conf = baseline[i]
+            word = Word(quad=quad, text=text, confidence=float(conf), restored=flags[i],
+                        kept_original=kept_original)
             if self.compare:
                 word.baseline_text, word.baseline_confidence = baseline[i][0], float(baseline[i][1])
             page.words.append(word)

@@ -14,14 +14,19 @@ from ..errors import EXIT_CODES, InputImageError, SgenetOcrError, UsageError
 from ..imaging import IMAGE_SUFFIXES, list_images, load_image
 from ..plugin_manager import PluginHost
 from ..presets import load_preset
-from . import DEFAULT_MIN_HEIGHT, Pipeline, default_restorer
+from . import DEFAULT_MIN_HEIGHT, KEEP_CHOICES, Pipeline, default_restorer
 
 PROG = "python -m sgenet_ocr.pipeline"
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise UsageError(message)  # one line and exit code 2, like every other usage error
+
+
 def build_parser() -> argparse.ArgumentParser:
     epilog = "exit codes:\n" + "\n".join(f"  {k}  {v}" for k, v in EXIT_CODES.items())
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0], epilog=epilog,
+    p = _Parser(prog=PROG, description=__doc__.splitlines()[0], epilog=epilog,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="*", help="images or folders of images")
     # None defaults: a preset fills them, then the built-in defaults below.
@@ -31,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=["cpu", "cuda"], help="device for the restorer (default cpu)")
     p.add_argument("--pipeline", help="preset name (pipelines/NAME.yaml) or path; flags override it")
     p.add_argument("--compare", action="store_true", help="also report the engine-alone reading of restored words")
+    p.add_argument("--keep", choices=KEEP_CHOICES,
+                   help="reading kept for a restored word: the more confident of the engine's readings "
+                        "of the original and restored crops (default), or always the restored crop's")
     p.add_argument("--json", type=Path, help="write results as JSON (schema in README)")
     p.add_argument("--annotate", type=Path, help="annotated PNG (a folder when several inputs)")
     p.add_argument("--save-crops", type=Path, help="folder for original|restored crop pairs")
@@ -76,6 +84,7 @@ def _main(argv) -> int:
     restorer = args.restorer or settings.get("restorer") or default_restorer()
     min_height = args.min_height if args.min_height is not None else settings.get("min_height", DEFAULT_MIN_HEIGHT)
     device = args.device or settings.get("device", "cpu")
+    keep = args.keep or settings.get("keep", "confident")
     files, errors = _expand_inputs(args.inputs)
     if not files and errors:
         for e in errors:
@@ -83,7 +92,7 @@ def _main(argv) -> int:
         return InputImageError.exit_code
 
     pipeline = Pipeline(engine=engine, restorer=restorer, min_height=min_height, device=device,
-                        compare=args.compare, plugins=args.plugin,
+                        compare=args.compare, keep=keep, plugins=args.plugin,
                         engine_options=settings.get("engine_options"),
                         restorer_options=settings.get("restorer_options"),
                         keep_crops=args.save_crops is not None, options=vars(args))

@@ -32,7 +32,16 @@ class SizerEngine(OcrEngine):
         return quads
 
     def recognize(self, crops):
-        return [(f"{c.shape[1]}x{c.shape[0]}", 0.5) for c in crops]
+        return [(f"{c.shape[1]}x{c.shape[0]}", self._confidence(c.shape[0])) for c in crops]
+
+    def _confidence(self, height: int) -> float:
+        """``prefer``: "taller" or "shorter" crops read more confidently (tests of keep="confident")."""
+        prefer = self.options.get("prefer")
+        if prefer == "taller":
+            return height / (height + 10)
+        if prefer == "shorter":
+            return 10 / (height + 10)
+        return 0.5
 
 
 @hookimpl
