@@ -18,6 +18,10 @@ class OcrEngine:
 
     name: str = "engine"
     color_order: str = "RGB"
+    #: The restorer a :class:`~sgenet_ocr.pipeline.Pipeline` uses with this engine when the user
+    #: names none; ``None`` means the package default (``sgenet`` once weights are shipped).
+    #: An engine whose recogniser reads the default's output worse says so here.
+    preferred_restorer: str | None = None
 
     def detect(self, image: np.ndarray) -> list[np.ndarray]:
         """Find text in a page.

@@ -130,8 +130,8 @@ def test_models_option_rejects_nonsense(tmp_path):
 
 # The engine ------------------------------------------------------------------------------
 
-def test_declares_bgr_and_version(engine):
-    assert engine.color_order == "BGR"
+def test_declares_bgr_version_and_preferred_restorer(engine):
+    assert engine.color_order == "BGR" and engine.preferred_restorer == "bicubic"
     assert engine.version().startswith("paddleocr 3.") and "PP-OCRv4_mobile_rec" in engine.version()
 
 

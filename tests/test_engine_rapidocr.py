@@ -112,6 +112,13 @@ def test_hook_refuses_unknown_objects():
         sgenet_ocr.hook(object(), restorer="bicubic")
 
 
+def test_pipeline_defaults_to_bicubic_the_restorer_measured_best_for_pp_ocr():
+    with sgenet_ocr.Pipeline(engine="rapidocr") as pipe:
+        assert pipe.engine.preferred_restorer == pipe.restorer_name == "bicubic"
+    with sgenet_ocr.Pipeline(engine="rapidocr", restorer="identity") as pipe:
+        assert pipe.restorer_name == "identity"  # the user's choice wins
+
+
 def test_cli_end_to_end(tmp_path, capsys):
     result = check_cli_on_synthetic_page("rapidocr", tmp_path, capsys)
     assert {normalise(w["text"]) for w in result["words"]} == {normalise(w) for w, _ in synthetic_page()[1]}

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sgenet_ocr import Pipeline, hookspecs
-from sgenet_ocr.errors import PluginError
+from sgenet_ocr.errors import PluginError, UsageError
 from sgenet_ocr.pipeline.__main__ import main
 
 PLUGINS = Path(__file__).parent / "plugins"
@@ -39,6 +39,20 @@ def test_every_hook_is_documented():
         assert "firstresult" in doc.lower() or "every plugin" in doc.lower(), spec.__name__
         for arg in inspect.signature(spec).parameters:
             assert arg in doc, (spec.__name__, arg)
+
+
+def test_engine_preferred_restorer_is_the_default_and_the_users_choice_wins():
+    from sgenet_ocr.pipeline import default_restorer
+
+    with Pipeline(engine="sizer", plugins=[FAKE], engine_options={"preferred_restorer": "identity"}) as pipe:
+        assert pipe.restorer_name == "identity"
+    with Pipeline(engine="sizer", plugins=[FAKE], engine_options={"preferred_restorer": "identity"},
+                  restorer="bicubic") as pipe:
+        assert pipe.restorer_name == "bicubic"
+    with Pipeline(engine="sizer", plugins=[FAKE]) as pipe:  # no preference: the package default
+        assert pipe.restorer_name == default_restorer()
+    with pytest.raises(UsageError, match="known restorers"):  # a typo fails before the engine loads
+        Pipeline(engine="sizer", plugins=[FAKE], restorer="bicubik")
 
 
 def test_register_engines_and_default_decision():

@@ -83,6 +83,9 @@ class PaddleOcrEngine(OcrEngine):
 
     name = "paddleocr"
     color_order = "BGR"
+    # PP-OCRv4 reads SGENet's output worse than bicubic's, even keeping the more confident
+    # reading (benchmarks/results/summary.md: small ICDAR words 66.1% vs 63.7%, at no cost).
+    preferred_restorer = "bicubic"
 
     def __init__(self, device: str = "cpu", models: str = "bundled", batch_size: int = DEFAULT_BATCH,
                  inference_engine: str | None = None, **detect_options):

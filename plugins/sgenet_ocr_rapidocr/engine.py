@@ -68,6 +68,9 @@ class RapidOcrEngine(OcrEngine):
 
     name = "rapidocr"
     color_order = "BGR"
+    # PP-OCRv4 reads SGENet's output worse than bicubic's, even keeping the more confident
+    # reading (benchmarks/results/summary.md: small ICDAR words 66.1% vs 63.7%, at no cost).
+    preferred_restorer = "bicubic"
 
     def __init__(self, device: str = "cpu", det_model_path: str | None = None,
                  rec_model_path: str | None = None, batch_size: int = DEFAULT_BATCH,

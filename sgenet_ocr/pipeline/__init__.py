@@ -41,7 +41,8 @@ class Pipeline:
 
     Args:
         engine: engine name (see ``--list-plugins``).
-        restorer: restorer name; ``None`` picks :func:`default_restorer`.
+        restorer: restorer name; ``None`` picks the engine's ``preferred_restorer``, else
+            :func:`default_restorer`.
         min_height: crops whose text is lower than this (page px) are restored.
         device: "cpu" or "cuda", passed to the restorer (and to engines that accept it).
         compare: also recognise the unrestored crops, to report the engine-alone reading.
@@ -63,13 +64,20 @@ class Pipeline:
         if keep not in KEEP_CHOICES:
             raise UsageError(f"unknown keep policy {keep!r}; known: {', '.join(KEEP_CHOICES)}")
         self.host = PluginHost(plugins)
-        self.host.engines.factory(engine)  # an engine typo fails before anything heavy loads
-        options = dict(options or {}, compare=compare)
-        self.stage = build_stage(self.host, restorer, min_height, device, restorer_options, options)
+        self.host.engines.factory(engine)  # typos fail before anything heavy loads
+        if restorer is not None:
+            self.host.restorers.factory(restorer)
+        self.engine = self.host.engines.create(engine, **(engine_options or {}))
+        try:
+            restorer = restorer or getattr(self.engine, "preferred_restorer", None)
+            options = dict(options or {}, compare=compare)
+            self.stage = build_stage(self.host, restorer, min_height, device, restorer_options, options)
+        except BaseException:
+            self.engine.close()
+            raise
         self.options, self.restorer = self.stage.options, self.stage.restorer
         self.engine_name, self.restorer_name = engine, self.options.restorer
         self.compare, self.keep, self.keep_crops = compare, keep, keep_crops
-        self.engine = self.host.engines.create(engine, **(engine_options or {}))
 
     def run(self, image, source: str | None = None) -> Page:
         """OCR one page (path, bytes, PIL image or array)."""

@@ -14,7 +14,7 @@ from ..errors import EXIT_CODES, InputImageError, SgenetOcrError, UsageError
 from ..imaging import IMAGE_SUFFIXES, list_images, load_image
 from ..plugin_manager import PluginHost
 from ..presets import load_preset
-from . import DEFAULT_MIN_HEIGHT, KEEP_CHOICES, Pipeline, default_restorer
+from . import DEFAULT_MIN_HEIGHT, KEEP_CHOICES, Pipeline
 
 PROG = "python -m sgenet_ocr.pipeline"
 
@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="*", help="images or folders of images")
     # None defaults: a preset fills them, then the built-in defaults below.
     p.add_argument("--engine", help="OCR engine (default: easyocr)")
-    p.add_argument("--restorer", help="restorer (default: sgenet when trained weights are shipped, else bicubic)")
+    p.add_argument("--restorer", help="restorer (default: the engine's preferred one, bicubic for rapidocr and "
+                                      "paddleocr; else sgenet when trained weights are shipped, else bicubic)")
     p.add_argument("--min-height", type=float, help=f"restore text lower than this, page px (default {DEFAULT_MIN_HEIGHT})")
     p.add_argument("--device", choices=["cpu", "cuda"], help="device for the restorer (default cpu)")
     p.add_argument("--pipeline", help="preset name (pipelines/NAME.yaml) or path; flags override it")
@@ -81,7 +82,7 @@ def _main(argv) -> int:
 
     settings = load_preset(args.pipeline) if args.pipeline else {}
     engine = args.engine or settings.get("engine", "easyocr")
-    restorer = args.restorer or settings.get("restorer") or default_restorer()
+    restorer = args.restorer or settings.get("restorer")  # None: the engine's preferred one
     min_height = args.min_height if args.min_height is not None else settings.get("min_height", DEFAULT_MIN_HEIGHT)
     device = args.device or settings.get("device", "cpu")
     keep = args.keep or settings.get("keep", "confident")

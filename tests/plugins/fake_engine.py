@@ -15,6 +15,7 @@ class SizerEngine(OcrEngine):
 
     def __init__(self, **options):
         self.options = options
+        self.preferred_restorer = options.get("preferred_restorer")
         self.seen_orders = []
 
     def detect(self, image):
