@@ -40,7 +40,7 @@ from .evaluation.cache import CachedRestorer, RecognitionCache, image_key
 from .evaluation.protocols import BUCKETS, PROTOCOLS, Sample, load_samples
 from .evaluation.scoring import make_rows, quality
 from .metrics import word_correct
-from .pipeline import KEEP_CHOICES
+from .pipeline import KEEP_CHOICES, prefers_original
 
 # Recogniser names of this CLI -> engine plugin names (the one place this mapping lives).
 RECOGNIZER_ENGINES = {"easyocr": "easyocr", "ppocr": "rapidocr", "tesseract": "tesseract",
@@ -112,8 +112,6 @@ def recognize_images(engine, images: Sequence[np.ndarray], desc: str, recognizer
 
 def keep_confident(original: Sequence[tuple[str, float]], restored: Sequence[tuple[str, float]]) -> list[str]:
     """The pipeline's ``keep="confident"`` policy applied word by word; returns the kept texts."""
-    from .pipeline import prefers_original
-
     return [(o if prefers_original(o, r) else r)[0] for o, r in zip(original, restored)]
 
 

@@ -6,12 +6,13 @@
 Loss = ``pixel_weight * L1(SR, HR)`` + ``ctc_weight * CTC(prior(SR), label)`` +
 ``distill_weight * KL(prior(HR) || prior(SR))``, the prior being the frozen pretrained
 recogniser ``model.prior``: the last two are the "text focus" terms that reward SR images the
-recogniser reads correctly. With ``loss.text_on: legible`` they count only the crops whose HR the
-prior reads as the label (the others would stay wrong even after perfect SR). The run writes, under ``--out``: ``log.csv`` (train and validation
-rows), ``last.pt`` (model, EMA, optimiser, step: ``--resume`` continues from it) every
-``checkpoint_every_minutes``, and ``sgenet_x2.safetensors`` (+ ``.json``) holding the EMA
-weights at every checkpoint and at the end. It stops by itself after ``max_minutes`` of
-training (summed over resumes) or ``max_steps``, or on SIGTERM/SIGINT after saving.
+recogniser reads correctly. With ``loss.text_on: legible`` they count only the crops whose HR
+the prior reads as the label (the others would stay wrong even after perfect SR). The run
+writes, under ``--out``: ``log.csv`` (train and validation rows), ``last.pt`` (model, EMA,
+optimiser, step: ``--resume`` continues from it) every ``checkpoint_every_minutes``, and
+``sgenet_x2.safetensors`` (+ ``.json``) holding the EMA weights at every checkpoint and at the
+end. It stops by itself after ``max_minutes`` of training (summed over resumes) or
+``max_steps``, or on SIGTERM/SIGINT after saving.
 """
 from __future__ import annotations
 

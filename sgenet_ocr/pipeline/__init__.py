@@ -64,9 +64,8 @@ class Pipeline:
         if keep not in KEEP_CHOICES:
             raise UsageError(f"unknown keep policy {keep!r}; known: {', '.join(KEEP_CHOICES)}")
         self.host = PluginHost(plugins)
-        self.host.engines.factory(engine)  # typos fail before anything heavy loads
-        if restorer is not None:
-            self.host.restorers.factory(restorer)
+        self.host.engines.factory(engine)  # bad settings fail before the engine loads
+        check_stage_settings(self.host, restorer, min_height, device)
         self.engine = self.host.engines.create(engine, **(engine_options or {}))
         try:
             restorer = restorer or getattr(self.engine, "preferred_restorer", None)
@@ -180,16 +179,23 @@ def build_stage(host: PluginHost, restorer: str | None, min_height: float, devic
     Shared by :class:`Pipeline` and :func:`sgenet_ocr.hook`, so both validate alike.
     ``restorer=None`` picks :func:`default_restorer`; the name used is ``stage.options.restorer``.
     """
-    if min_height is None or not np.isfinite(min_height) or min_height < 0:
-        raise UsageError(f"min_height must be a number >= 0, got {min_height!r}")
-    check_device(device)
     name = restorer or default_restorer()
-    host.restorers.factory(name)  # a typo fails fast, listing the known restorers
+    check_stage_settings(host, name, min_height, device)
     stage_options = SimpleNamespace(**(options or {}))
     stage_options.min_height, stage_options.device, stage_options.restorer = min_height, device, name
     stage_options.compare = getattr(stage_options, "compare", False)
     restorer_obj = host.restorers.create(name, device=device, **(restorer_options or {}))
     return RestorationStage(host, restorer_obj, stage_options)
+
+
+def check_stage_settings(host: PluginHost, restorer: str | None, min_height: float, device: str) -> None:
+    """The cheap checks of :func:`build_stage`, to run before anything heavy loads: a usable
+    ``min_height``, a known device and (when named) a known restorer, listing the known ones."""
+    if min_height is None or not np.isfinite(min_height) or min_height < 0:
+        raise UsageError(f"min_height must be a number >= 0, got {min_height!r}")
+    check_device(device)
+    if restorer is not None:
+        host.restorers.factory(restorer)
 
 
 def check_device(device: str) -> None:

@@ -27,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     epilog = "exit codes:\n" + "\n".join(f"  {k}  {v}" for k, v in EXIT_CODES.items())
     p = _Parser(prog=PROG, description=__doc__.splitlines()[0], epilog=epilog,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="*", help="images or folders of images")
     # None defaults: a preset fills them, then the built-in defaults below.
     p.add_argument("--engine", help="OCR engine (default: easyocr)")
