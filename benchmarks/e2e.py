@@ -49,13 +49,18 @@ from benchmarks.matching import IOU_THRESHOLD, match_page  # noqa: E402
 from benchmarks.reuse import MemoRestorer, SharedReader  # noqa: E402
 from benchmarks.scoring import (  # noqa: E402
     ALL, BUCKETS, Reading, paired_changes, recall_by_bucket, recall_precision_f1, recognition_scores)
+from sgenet_ocr.cli import ArgumentParser, run_cli  # noqa: E402
 from sgenet_ocr.errors import SgenetOcrError, UsageError  # noqa: E402
-from sgenet_ocr.geometry import is_degenerate, order_clockwise, perspective_crop, quad_height  # noqa: E402
+from sgenet_ocr.geometry import perspective_crop, quad_height  # noqa: E402
 from sgenet_ocr.imaging import load_image, resize  # noqa: E402
+from sgenet_ocr.keep import KeepPolicy, keep_policy  # noqa: E402
 from sgenet_ocr.metrics import normalize_text  # noqa: E402
-from sgenet_ocr.pipeline import DEFAULT_MIN_HEIGHT, Pipeline, prefers_original  # noqa: E402
+from sgenet_ocr.options import DEFAULT_MIN_HEIGHT, parse_key_value  # noqa: E402
+from sgenet_ocr.pipeline import Pipeline  # noqa: E402
 from sgenet_ocr.plugin_manager import PluginHost  # noqa: E402
 from sgenet_ocr.stage import RestorationStage  # noqa: E402
+
+CONFIDENT = keep_policy("confident")
 
 PROTOCOL = {
     "text": "TextZoom: lower-case, keep [0-9a-z]; labels empty after that are not counted",
@@ -115,29 +120,17 @@ def scaled_page(image: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray
     return resize(image, nw, nh), np.array([nw / w, nh / h], dtype=np.float32)
 
 
-def detect(pipeline: Pipeline, page: np.ndarray) -> list[np.ndarray]:
-    """The engine's quads, ordered and filtered exactly as :meth:`Pipeline.run` does."""
-    from sgenet_ocr.imaging import to_order
-
-    quads = []
-    for q in pipeline._engine_call("detect", to_order(page, pipeline.engine.color_order)):
-        q = order_clockwise(q)
-        if not is_degenerate(q, page.shape):
-            quads.append(q)
-    return quads
-
-
 def is_scored(text: str, dont_care: bool) -> bool:
     return not dont_care and bool(normalize_text(text))
 
 
-def kept_confident(through_stage: tuple, base: tuple[list, list[float]]) -> tuple:
-    """A restorer's ``through_stage`` result under the pipeline's ``keep="confident"`` policy:
-    each restored crop keeps the more confident of its original and restored readings, and
-    pays for the second recognition (the original crop's, at its measured cost)."""
+def kept_by_policy(policy: KeepPolicy, through_stage: tuple, base: tuple[list, list[float]]) -> tuple:
+    """A restorer's ``through_stage`` result under a keep policy that reads the original crop
+    (the pipeline's): each restored crop keeps the reading the policy picks, and pays for the
+    second recognition (the original crop's, at its measured cost)."""
     readings, flags, out, restore_s, recognize_s = through_stage
     base_readings, base_cost = base
-    kept = [b if f and prefers_original(b, r) else r for b, r, f in zip(base_readings, readings, flags)]
+    kept, _ = policy.apply(base_readings, readings, flags)
     extra = sum(c for c, f in zip(base_cost, flags) if f)
     return kept, flags, out, restore_s, recognize_s + extra
 
@@ -165,9 +158,9 @@ def run_engine_scale(pipeline: Pipeline, stages: dict[str, RestorationStage], da
         gt_q = [gt_quads[i] for i in scored]
 
         t0 = time.perf_counter()
-        det_quads = detect(pipeline, page)
+        det_quads, _ = pipeline.detect(page)
         detect_s = time.perf_counter() - t0
-        det_crops = [perspective_crop(page, q) for q in det_quads]
+        det_crops = pipeline.crop(page, det_quads)
         gt_base, det_base = reader.read_all(gt_crops), reader.read_all(det_crops)
 
         gt_results = {}
@@ -177,7 +170,8 @@ def run_engine_scale(pipeline: Pipeline, stages: dict[str, RestorationStage], da
             gt_results[name] = gt[:3]
             runs = [(name, gt, det)]
             if keep_confident and name != "identity":
-                runs.append((f"{name}+confident", kept_confident(gt, gt_base), kept_confident(det, det_base)))
+                runs.append((f"{name}+{CONFIDENT.name}", kept_by_policy(CONFIDENT, gt, gt_base),
+                             kept_by_policy(CONFIDENT, det, det_base)))
             for tally_name, (gt_read, gt_flags, _, g_res, g_rec), (det_read, det_flags, _, d_res, d_rec) in runs:
                 tally = tallies[tally_name]
                 tally.seconds["gt_restore"] += g_res
@@ -268,12 +262,13 @@ def run_benchmark(config: BenchConfig, progress: bool = True) -> dict[str, Any]:
             raise UsageError(f"--scale must be in (0, 4], got {scale}")
     settings = base_settings(config, dataset)
     result = {"settings": settings, "rows": [], "curves": [], "examples": []}
-    restorers = create_restorers(config, settings)
+    host = PluginHost(config.plugins)  # one host for every restorer and engine of the run
+    restorers = create_restorers(config, settings, host)
     try:
         for engine in config.engines:
             wall, cpu = time.perf_counter(), time.process_time()
             try:
-                part = run_engine(config, dataset, engine, restorers, settings, progress)
+                part = run_engine(config, dataset, engine, restorers, settings, progress, host)
             except SgenetOcrError as exc:
                 if not config.skip_unavailable:
                     raise
@@ -290,13 +285,13 @@ def run_benchmark(config: BenchConfig, progress: bool = True) -> dict[str, Any]:
     return result
 
 
-def create_restorers(config: BenchConfig, settings: dict) -> dict[str, MemoRestorer]:
+def create_restorers(config: BenchConfig, settings: dict, host: PluginHost | None = None) -> dict[str, MemoRestorer]:
     """Each restorer once for the whole run (so engines share restored ground-truth crops).
 
     With ``skip_unavailable`` a restorer that cannot load is recorded in the settings instead
     of stopping the run.
     """
-    host = PluginHost(config.plugins)
+    host = host or PluginHost(config.plugins)
     restorers = {}
     for name in config.restorers:
         try:
@@ -306,18 +301,17 @@ def create_restorers(config: BenchConfig, settings: dict) -> dict[str, MemoResto
                 raise
             settings["skipped"].append({"what": f"restorer {name}", "reason": str(exc)})
             continue
-        settings["restorer_details"][name] = {**describe_restorer(inner),
-                                              **weights_identity(name, config.restorer_options.get(name, {}))}
+        settings["restorer_details"][name] = describe_restorer(inner)
         restorers[name] = MemoRestorer(inner)
     return restorers
 
 
 def run_engine(config: BenchConfig, dataset: Dataset, engine: str, restorers: dict[str, MemoRestorer],
-               settings: dict, progress: bool) -> dict[str, list]:
+               settings: dict, progress: bool, host: PluginHost | None = None) -> dict[str, list]:
     """Every scale and restorer for one engine."""
     part: dict[str, list] = {"rows": [], "curves": [], "examples": []}
     pipeline = Pipeline(engine=engine, restorer="identity", min_height=config.min_height,
-                        plugins=config.plugins, engine_options=config.engine_options.get(engine))
+                        plugins=config.plugins, engine_options=config.engine_options.get(engine), host=host)
     try:
         settings["engine_versions"][engine] = pipeline.engine.version()
         stages = {name: RestorationStage(pipeline.host, r, pipeline.options) for name, r in restorers.items()}
@@ -338,27 +332,15 @@ def run_engine(config: BenchConfig, dataset: Dataset, engine: str, restorers: di
     return part
 
 
-def weights_identity(name: str, options: dict[str, Any]) -> dict[str, Any]:
-    """For SGENet restorers: which weights ran (file and sha256), shipped or given."""
-    if not name.startswith("sgenet"):
-        return {}
-    from sgenet_ocr.models import PRETRAINED
-    from sgenet_ocr.models.weights import sha256_of
-
-    given = options.get("weights")
-    if given:
-        return {"weights_file": str(given), "weights_sha256": sha256_of(Path(given))}
-    shipped = PRETRAINED["sgenet"]
-    return {"weights_file": f"shipped: {shipped.weights_path.name}", "weights_sha256": shipped.sha256}
-
-
 def describe_restorer(restorer) -> dict[str, Any]:
     """What identifies a restorer's behaviour in a report (weights and their hash when known)."""
     out = {"class": type(restorer).__name__, "scale": getattr(restorer, "scale", None)}
-    for attr in ("weights_path", "weights", "sha256", "weights_sha256", "version"):
+    # Restorers with weights expose what resolve_weights found: the file and its sha256.
+    for attr, key in (("weights_source", "weights_file"), ("weights_sha256", "weights_sha256"),
+                      ("version", "version")):
         value = getattr(restorer, attr, None)
         if isinstance(value, (str, int, float, Path)):
-            out[attr] = str(value)
+            out[key] = str(value)
     return out
 
 
@@ -447,14 +429,12 @@ def parse_key_values(items: Sequence[str], flag: str) -> dict[str, dict[str, Any
     out: dict[str, dict[str, Any]] = {}
     for item in items:
         name, sep, rest = item.partition(":")
-        key, eq, raw = rest.partition("=")
-        if not sep or not eq or not name or not key:
+        if not sep or not name:
             raise UsageError(f"{flag} expects NAME:KEY=VALUE, got {item!r}")
         try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        out.setdefault(name, {})[key] = value
+            out.setdefault(name, {}).update(parse_key_value([rest], flag))
+        except UsageError:
+            raise UsageError(f"{flag} expects NAME:KEY=VALUE, got {item!r}") from None
     return out
 
 
@@ -465,8 +445,8 @@ def parse_scales(text: str) -> list[float]:
         raise UsageError(f"--scale expects numbers separated by commas, got {text!r}") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+def build_parser() -> ArgumentParser:
+    p = ArgumentParser(prog="benchmarks/e2e.py", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("data", type=Path, help="folder with images/ and gts/ (ICDAR 2015 or SROIE layout)")
     p.add_argument("--engine", action="append", required=True,
@@ -513,23 +493,23 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
                        plugins=args.plugin, examples=args.examples, keep_confident=args.keep_confident)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        config = config_from_args(args)
-        t0 = time.perf_counter()
-        result = run_benchmark(config, progress=not args.quiet)
-        result["settings"]["wall_seconds"] = time.perf_counter() - t0
-        result["settings"]["load_average_at_end"] = _load_average()
-        write_outputs(result, args.json, args.markdown, args.plots)
-    except SgenetOcrError as exc:
-        print(f"e2e: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+    config = config_from_args(args)
+    t0 = time.perf_counter()
+    result = run_benchmark(config, progress=not args.quiet)
+    result["settings"]["wall_seconds"] = time.perf_counter() - t0
+    result["settings"]["load_average_at_end"] = _load_average()
+    write_outputs(result, args.json, args.markdown, args.plots)
     if not args.json and not args.markdown:
         from benchmarks.report import markdown_report
 
         print(markdown_report(result["settings"], result["rows"]))
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_cli("e2e", _main, argv)
 
 
 if __name__ == "__main__":

@@ -10,14 +10,15 @@ engine's own detections (perspective crops, as the pipeline makes them) in one c
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
+from sgenet_ocr.cli import ArgumentParser, run_cli
 from sgenet_ocr.geometry import order_clockwise, perspective_crop
 from sgenet_ocr.imaging import load_image, to_order
 from sgenet_ocr.plugin_manager import PluginHost
@@ -47,13 +48,13 @@ def time_engine(host: PluginHost, name: str, rgb, repeats: int) -> dict:
     return result
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def _main(argv=None) -> None:
+    p = ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--image", type=Path, required=True)
     p.add_argument("--engines", nargs="+", default=["rapidocr", "paddleocr", "tesseract"])
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--out", type=Path, help="JSON file (default: print)")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     rgb = load_image(args.image)
     host = PluginHost()
     results = [time_engine(host, name, rgb, args.repeats) for name in args.engines]
@@ -66,5 +67,9 @@ def main() -> None:
     print(text)
 
 
+def main(argv=None) -> int:
+    return run_cli("engine_stage_times", _main, argv)
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

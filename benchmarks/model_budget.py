@@ -12,7 +12,6 @@ uint8 arrays, in the same run. Weights do not change the cost: random init is us
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -26,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from sgenet_ocr.cli import ArgumentParser, run_cli  # noqa: E402
 from sgenet_ocr.models import create_model  # noqa: E402
 from sgenet_ocr.models.complexity import model_macs, prior_parameters, trainable_parameters  # noqa: E402
 from sgenet_ocr.restorers import BicubicRestorer  # noqa: E402
@@ -80,14 +80,14 @@ def complexity(model) -> dict:
     return report
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def _main(argv=None) -> None:
+    p = ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--json", type=Path, help="write the report here (default: print it)")
     p.add_argument("--weights", help="safetensors weights (default: random init; cost is the same)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch CPU threads")
     p.add_argument("--repeats", type=int, default=5)
-    args = p.parse_args()
+    args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     device = torch.device(args.device)
@@ -104,5 +104,9 @@ def main() -> None:
     print(text)
 
 
+def main(argv=None) -> int:
+    return run_cli("model_budget", _main, argv)
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

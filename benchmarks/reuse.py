@@ -76,7 +76,7 @@ class SharedReader:
     def read_all(self, crops: list[np.ndarray]) -> tuple[list[tuple[str, float]], list[float]]:
         """Readings of every crop and each crop's share of the batch time."""
         t0 = time.perf_counter()
-        readings = self.pipeline._recognize(crops)  # colour order, count check, plugin errors
+        readings = self.pipeline.recognize(crops)  # colour order, count check, plugin errors
         each = (time.perf_counter() - t0) / len(crops) if crops else 0.0
         return readings, [each] * len(crops)
 
@@ -102,7 +102,7 @@ class SharedReader:
         recognize_s = sum(base_cost[i] for i in reused)
         if fresh:
             t1 = time.perf_counter()
-            new = self.pipeline._recognize([out[i] for i in fresh])
+            new = self.pipeline.recognize([out[i] for i in fresh])
             recognize_s += time.perf_counter() - t1
             for i, r in zip(fresh, new):
                 readings[i] = r

@@ -14,7 +14,6 @@ listed as NOT RUN in the reports instead of stopping the run.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -27,7 +26,7 @@ if __package__ in (None, ""):  # run as a file: make ``benchmarks.*`` importable
 
 from benchmarks.e2e import BenchConfig, json_ready, parse_key_values, run_benchmark, write_outputs  # noqa: E402
 from benchmarks.report import pct, num  # noqa: E402
-from sgenet_ocr.errors import SgenetOcrError  # noqa: E402
+from sgenet_ocr.cli import ArgumentParser, run_cli  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ENGINES = ("easyocr", "rapidocr", "paddleocr")
@@ -150,8 +149,8 @@ def pick_smoke_engine() -> str:
     raise SystemExit(f"run_all --smoke: none of {SMOKE_ENGINE_PREFERENCE} is installed")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def _main(argv: Sequence[str] | None = None) -> int:
+    p = ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", type=Path, required=True, help="the shared data folder")
     p.add_argument("--out", type=Path, default=None,
                    help="results folder (default benchmarks/results; out/bench_smoke with --smoke)")
@@ -187,16 +186,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sr_plan": None if "sr" in skip else dict(SR_PLAN, protocols=list(SR_PLAN["protocols"])),
         "steps": [], "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    try:
-        restorer_options = parse_key_values(args.restorer_option, "--restorer-option")
-        rows: list[dict] = []
-        if "e2e" not in skip:
-            rows, steps = run_e2e(args.data, out, plan, engines, restorers,
-                                  restorer_options, not args.quiet)
-            summary["steps"] += steps
-    except SgenetOcrError as exc:
-        print(f"run_all: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+    restorer_options = parse_key_values(args.restorer_option, "--restorer-option")
+    rows: list[dict] = []
+    if "e2e" not in skip:
+        rows, steps = run_e2e(args.data, out, plan, engines, restorers, restorer_options, not args.quiet)
+        summary["steps"] += steps
     if "sr" not in skip:
         summary["steps"].append({"step": "sr", **run_script(
             [sys.executable, str(HERE / "sr.py"), "--data", str(args.data),
@@ -250,6 +244,10 @@ def summary_markdown(summary: dict, rows: list[dict], out: Path) -> str:
     for png in sorted(out.glob("*.png")):
         parts.append(f"![{png.stem}]({png.name})")
     return "\n".join(parts) + "\n"
+
+
+def main(argv=None) -> int:
+    return run_cli("run_all", _main, argv)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sgenet_ocr.cli import ArgumentParser, run_cli  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = Path(os.environ.get("SGENET_DATA") or REPO.parent / "shared" / "data")
@@ -278,7 +279,7 @@ def markdown(report: dict) -> str:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--weights", type=Path, help="safetensors weights (default: shipped, else random init)")
     p.add_argument("--json", type=Path, help="write the JSON report here")
     p.add_argument("--markdown", type=Path, help="write a markdown summary here")
@@ -297,7 +298,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def main(argv=None) -> dict:
+def _main(argv=None) -> dict:
     args = parse_args(argv)
     import onnxruntime
     import torch
@@ -360,5 +361,9 @@ def main(argv=None) -> dict:
     return report
 
 
+def main(argv=None) -> int:
+    return run_cli("speed", _main, argv)
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -12,7 +12,6 @@ Example::
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import subprocess
@@ -21,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any, Sequence
+
+from sgenet_ocr.cli import ArgumentParser, run_cli
 
 DEV_CROP_SETS = ("ic15_words_dev",)  # evaluation crops; the *_train sets trained the model
 LR_BUCKETS = ("<=8", "9-12", "13-16", ">16")
@@ -87,8 +88,8 @@ def run(data_root: Path, protocols: Sequence[str], restorers: str, recognizers: 
     return {"settings": settings, "rows": rows}
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def _main(argv: Sequence[str] | None = None) -> int:
+    p = ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", type=Path, required=True, help="the shared data folder")
     p.add_argument("--protocols", default="half,third,half-blur")
     p.add_argument("--restorers", default="identity,bicubic,sgenet")
@@ -113,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.json and not args.markdown:
         print(table)
     return 0
+
+
+def main(argv=None) -> int:
+    return run_cli("sr", _main, argv)
 
 
 if __name__ == "__main__":

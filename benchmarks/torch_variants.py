@@ -17,7 +17,6 @@ bicubic and the accuracy columns say little; rerun with trained weights.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -29,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from speed import DEFAULT_DATA, loadavg, log, random_weights  # noqa: E402
+from sgenet_ocr.cli import ArgumentParser, run_cli  # noqa: E402
 
 
 def load_crops(data: Path, count: int) -> tuple[list[np.ndarray], list[str]]:
@@ -87,8 +87,8 @@ def accuracy(engine, images: list[np.ndarray], labels: list[str]) -> float:
     return word_accuracy([text for text, _ in readings], labels)[0]
 
 
-def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def _main(argv=None) -> dict:
+    p = ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--weights", type=Path)
     p.add_argument("--json", type=Path)
     p.add_argument("--crops", type=int, default=300)
@@ -153,5 +153,9 @@ def main(argv=None) -> dict:
     return report
 
 
+def main(argv=None) -> int:
+    return run_cli("torch_variants", _main, argv)
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -8,21 +8,23 @@ process's peak resident memory (``ru_maxrss``) and the seconds per step.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+from sgenet_ocr.cli import ArgumentParser, run_cli
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+
+def _main(argv=None) -> None:
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", help="write the result here")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     from sgenet_ocr.train import Trainer, load_config
 
@@ -50,5 +52,9 @@ def main() -> None:
         Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
 
 
+def main(argv=None) -> int:
+    return run_cli("train_memory", _main, argv)
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

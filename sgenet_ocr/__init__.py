@@ -2,11 +2,13 @@
 
 SGENet super-resolution as a pluggy stage between text detection and recognition.
 """
+from .attach import attach, detach, hook, unhook
 from .errors import SgenetOcrError
-from .plugin_manager import hookimpl
-from .hooking import hook, unhook
+from .hookspecs import hookimpl
+from .options import StageOptions
 from .pipeline import Pipeline
 from .results import Document, Page, Word
 
 __version__ = "0.1.0"
-__all__ = ["Pipeline", "hook", "unhook", "Page", "Word", "Document", "hookimpl", "SgenetOcrError", "__version__"]
+__all__ = ["Pipeline", "attach", "detach", "hook", "unhook", "Page", "Word", "Document", "StageOptions",
+           "hookimpl", "SgenetOcrError", "__version__"]

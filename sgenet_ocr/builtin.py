@@ -1,19 +1,43 @@
-"""Built-in plugin: the identity and bicubic restorers and the default stage behaviour."""
+"""The built-in plugin: every shipped restorer and the default stage behaviour.
+
+Restorers: ``identity``, ``bicubic``, ``sgenet`` (PyTorch) and ``sgenet-onnx`` (onnxruntime).
+torch, onnxruntime and the model are imported inside the factories, so loading plugins (and
+starting the CLI) stays fast when another restorer is used.
+"""
 from __future__ import annotations
 
-from .plugin_manager import hookimpl
+from pathlib import Path
+
+from .hookspecs import hookimpl
 from .restorers import BicubicRestorer, IdentityRestorer
+
+
+def create_sgenet_restorer(device: str = "cpu", weights: str | Path | None = None, **options):
+    """Factory of ``sgenet``: the shipped weights by default, or ``weights`` (a name or a path)."""
+    from .restorers.sgenet_restorer import SgenetRestorer
+
+    return SgenetRestorer(weights=weights, device=device, **options)
+
+
+def create_sgenet_onnx_restorer(device: str = "cpu", weights: str | Path | None = None,
+                                onnx_path: str | Path | None = None, **options):
+    """Factory of ``sgenet-onnx``: ``onnx_path`` as given, else a cached export of ``weights``."""
+    from .restorers.onnx_restorer import SgenetOnnxRestorer
+
+    return SgenetOnnxRestorer(weights=weights, onnx_path=onnx_path, device=device, **options)
 
 
 @hookimpl
 def register_restorers(register):
     register("identity", lambda device="cpu", **_: IdentityRestorer())
     register("bicubic", lambda device="cpu", **_: BicubicRestorer())
+    register("sgenet", create_sgenet_restorer)
+    register("sgenet-onnx", create_sgenet_onnx_restorer)
 
 
 @hookimpl(trylast=True)
 def needs_restoration(crop, quad, text_height, options):
-    return bool(text_height < getattr(options, "min_height", 24))
+    return bool(text_height < options.min_height)
 
 
 @hookimpl(trylast=True)

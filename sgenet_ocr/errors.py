@@ -1,8 +1,12 @@
 """Errors the user can act on, each with the process exit code the CLI returns for it.
 
-Every error here prints as one line (``sgenet-ocr: error: ...``) and never as a traceback.
+Every error here prints as one line (``sgenet-ocr: error: ...``, see :mod:`sgenet_ocr.cli`) and
+never as a traceback.
 """
 from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 
 class SgenetOcrError(Exception):
@@ -54,12 +58,23 @@ EXIT_CODES = {
     4: "an optional package is missing (the message names the pip extra)",
     5: "a plugin failed to load or raised (the message names it)",
     6: "model weights missing or corrupt",
+    130: "interrupted (Ctrl-C)",
 }
 
 
-def report(prog: str, exc: SgenetOcrError) -> int:
-    """Print ``exc`` as the one-line error of command ``prog`` on stderr; return its exit code."""
-    import sys
+@contextmanager
+def blame_plugin(owner: "str | Callable[[BaseException], str]", where: str) -> Iterator[None]:
+    """Re-raise any exception from plugin code as one-line :class:`PluginError` naming the plugin.
 
-    print(f"sgenet-ocr {prog}: error: {exc}", file=sys.stderr)
-    return exc.exit_code
+    The one way failures are traced to plugins (engine factories, engine calls, hook calls,
+    registration). ``owner`` is the plugin's name, or a function that finds it from the
+    exception (for hooks, where several plugins may have run). Errors the user can act on
+    (:class:`SgenetOcrError`) pass through unchanged; the cause stays chained for debugging.
+    """
+    try:
+        yield
+    except SgenetOcrError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any plugin bug, reported with its plugin named
+        name = owner(exc) if callable(owner) else owner
+        raise PluginError(f"plugin {name!r} failed in {where}: {type(exc).__name__}: {exc}") from exc

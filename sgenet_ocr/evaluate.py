@@ -14,33 +14,34 @@ Restoration goes through the product's :class:`~sgenet_ocr.stage.RestorationStag
 ``--min-height H`` (default 0) only crops whose LR height is below ``H`` are restored and the
 rest pass through unchanged, as in the pipeline; 0 restores every crop.
 
-``--keep confident`` adds rows ``<restorer>+confident``: per word, the recogniser's more confident
-reading of the LR crop and of the restored crop, as the pipeline's ``--keep confident`` does (no
-PSNR/SSIM for them). Confidences are cached with the texts.
+``--keep confident`` (the default, as in the pipeline; see :mod:`sgenet_ocr.keep`) adds rows
+``<restorer>+confident``: per word, the recogniser's more confident reading of the LR crop and
+of the restored crop (no PSNR/SSIM for them); ``--keep restored`` leaves them out. Confidences
+are cached with the texts.
 
 Output JSON: ``{"settings": {...}, "rows": [{"recognizer", "restorer", "protocol", "bucket",
 "n", "accuracy", "psnr", "ssim"}]}`` (plus ``"split"`` when the data has TextZoom splits).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Sequence
 
 import numpy as np
 from tqdm import tqdm
 
-from .errors import SgenetOcrError, UsageError, report
+from .cli import ArgumentParser, run_cli
+from .errors import UsageError
 from .evaluation.cache import CachedRestorer, RecognitionCache, image_key
 from .evaluation.protocols import BUCKETS, PROTOCOLS, Sample, load_samples
 from .evaluation.scoring import make_rows, quality
+from .keep import DEFAULT_KEEP, KEEP_CHOICES, keep_policy
 from .metrics import word_correct
-from .pipeline import KEEP_CHOICES, prefers_original
+from .options import StageOptions
 
 # Recogniser names of this CLI -> engine plugin names (the one place this mapping lives).
 RECOGNIZER_ENGINES = {"easyocr": "easyocr", "ppocr": "rapidocr", "tesseract": "tesseract",
@@ -78,7 +79,8 @@ def restore_samples(host, name: str, samples: Sequence[Sample], device: str, wei
                                   f"{cache}.restored", tag)
     else:
         restorer = host.restorers.create(name, **options)
-    stage = RestorationStage(host, restorer, SimpleNamespace(min_height=min_height or float("inf")))
+    stage = RestorationStage(host, restorer, StageOptions(restorer=name, device=device,
+                                                          min_height=min_height or float("inf")))
     outputs: list[np.ndarray] = []
     started = time.perf_counter()
     try:
@@ -108,11 +110,6 @@ def recognize_images(engine, images: Sequence[np.ndarray], desc: str, recognizer
             cache.put(recognizer, keys[i], text, conf)
         cache.save()  # a killed run keeps what it read
     return [cache.get(recognizer, k) for k in keys]
-
-
-def keep_confident(original: Sequence[tuple[str, float]], restored: Sequence[tuple[str, float]]) -> list[str]:
-    """The pipeline's ``keep="confident"`` policy applied word by word; returns the kept texts."""
-    return [(o if prefers_original(o, r) else r)[0] for o, r in zip(original, restored)]
 
 
 class LazyEngine:
@@ -157,14 +154,13 @@ class LazyEngine:
 def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recognizers: Sequence[str],
              limit: int | None = None, device: str = "cpu", weights: str | None = None,
              min_height: int = 0, grid: str | Path | None = None, host=None,
-             include_hr: bool = True, cache: str | Path | None = None, keep: str = "restored") -> dict:
+             include_hr: bool = True, cache: str | Path | None = None, keep: str = DEFAULT_KEEP) -> dict:
     """Run the evaluation and return the JSON-ready result (see module doc)."""
     from .plugin_manager import PluginHost
 
     if protocol not in PROTOCOLS:
         raise UsageError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
-    if keep not in KEEP_CHOICES:
-        raise UsageError(f"unknown keep policy {keep!r}; known: {', '.join(KEEP_CHOICES)}")
+    policy = keep_policy(keep)
     host = host or PluginHost()
     for name in restorers:
         if name not in host.restorers:
@@ -176,9 +172,9 @@ def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recogniz
     if not samples:
         raise UsageError(f"no samples with a usable label in {data}")
 
-    # keep="confident" also reports "<restorer>+confident": the pipeline's policy of keeping the
-    # more confident of the engine's readings of the LR crop (identity) and the restored crop.
-    kept_restorers = [r for r in restorers if r != "identity"] if keep == "confident" else []
+    # A policy that reads the original crop also reports "<restorer>+<policy>": the pipeline's
+    # choice between the engine's readings of the LR crop (identity) and the restored crop.
+    kept_restorers = [r for r in restorers if r != "identity"] if policy.reads_original else []
     outputs: dict[str, list[np.ndarray]] = {}
     seconds: dict[str, float] = {}
     for name in dict.fromkeys(list(restorers) + (["identity"] if kept_restorers else [])):
@@ -196,7 +192,7 @@ def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recogniz
         try:
             readings = {}
             for name, images in outputs.items():
-                confidence_needed = keep == "confident" and name != "hr"
+                confidence_needed = policy.reads_original and name != "hr"
                 readings[name] = recognize_images(engine, images, f"{recognizer} on {name}", recognizer,
                                                   memo, confidence_needed)
                 texts[(recognizer, name)] = [text for text, _ in readings[name]]
@@ -206,8 +202,9 @@ def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recogniz
             if include_hr:
                 rows += make_rows(samples, protocol, "hr", recognizer, texts[(recognizer, "hr")], None)
             for name in kept_restorers:  # no PSNR/SSIM: the kept image differs word by word
-                kept = keep_confident(readings["identity"], readings[name])
-                rows += make_rows(samples, protocol, f"{name}+confident", recognizer, kept, None)
+                kept, _ = policy.apply(readings["identity"], readings[name])
+                rows += make_rows(samples, protocol, f"{name}+{policy.name}", recognizer,
+                                  [text for text, _ in kept], None)
         finally:
             versions[recognizer] = engine.version()
             engine.close()
@@ -229,13 +226,13 @@ def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recogniz
 
 
 def _weights_info(restorers: Sequence[str], weights: str | None) -> dict | None:
+    """Which SGENet weights ran: their file and sha256 (see :func:`sgenet_ocr.models.resolve_weights`)."""
     if "sgenet" not in restorers:
         return None
-    from .models import PRETRAINED
-    from .models.weights import sha256_of
+    from .models import resolve_weights
 
-    path = Path(weights) if weights else PRETRAINED["sgenet"].weights_path
-    return {"path": str(path), "sha256": sha256_of(path) if path.is_file() else None}
+    resolved = resolve_weights(weights or True)
+    return {"path": str(resolved.path), "sha256": resolved.sha256}
 
 
 def _write_grid(path, samples, outputs, texts, recognizer: str, restorers: Sequence[str]) -> None:
@@ -277,8 +274,8 @@ def print_table(result: dict) -> None:
         print(f"{row_key[0]:<10} {row_key[1]:<9} " + " ".join(cells) + tail)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sgenet_ocr.evaluate", description=__doc__.split("\n\n")[0])
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="python -m sgenet_ocr.evaluate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", required=True, help="crops folder or TextZoom LMDB (folder)")
     parser.add_argument("--protocol", default="half", choices=PROTOCOLS)
     parser.add_argument("--restorers", default="identity,bicubic,sgenet")
@@ -294,28 +291,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cache", help="JSON file of earlier readings to reuse and extend")
     parser.add_argument("--min-height", type=int, default=0,
                         help="restore only crops whose LR height is below this (0 = all crops)")
-    parser.add_argument("--keep", default="restored", choices=KEEP_CHOICES,
-                        help="confident: also report '<restorer>+confident' rows, the pipeline's "
-                             "--keep confident policy (more confident of the LR and restored readings)")
+    parser.add_argument("--keep", default=DEFAULT_KEEP, choices=KEEP_CHOICES,
+                        help="confident (default): also report '<restorer>+confident' rows, the pipeline's "
+                             "keep policy (more confident of the LR and restored readings); restored: not")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        if args.limit is not None and args.limit < 1:
-            raise UsageError("--limit must be at least 1")
-        result = evaluate(args.data, args.protocol, _split_names(args.restorers, "restorers"),
-                          _split_names(args.recognizers, "recognizers"), args.limit, args.device,
-                          args.weights, args.min_height, args.grid,
-                          include_hr=not args.no_hr, cache=args.cache, keep=args.keep)
-    except SgenetOcrError as exc:
-        return report("evaluate", exc)
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    result = evaluate(args.data, args.protocol, _split_names(args.restorers, "restorers"),
+                      _split_names(args.recognizers, "recognizers"), args.limit, args.device,
+                      args.weights, args.min_height, args.grid,
+                      include_hr=not args.no_hr, cache=args.cache, keep=args.keep)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
     print_table(result)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_cli("evaluate", _main, argv)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ sha256, the architecture config and the export settings.
 """
 from __future__ import annotations
 
-import argparse
 import copy
 import dataclasses
 import io
@@ -28,7 +27,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from .errors import ModelError, SgenetOcrError, UsageError, report
+from .cli import ArgumentParser, run_cli
+from .errors import ModelError, UsageError
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 13  # Squeeze/Unsqueeze with axes inputs, ReduceSum with axes input
@@ -36,40 +36,18 @@ EXPORT_VERSION = "2"  # bump when the graph layout changes: invalidates cached e
 INPUT_NAME, OUTPUT_NAME = "lr", "sr"
 
 
-def weights_identity(weights: str | Path | bool | None = None) -> tuple[Path, str] | None:
-    """``(path, sha256)`` of ``weights`` (a path), or of the shipped weights for None/True.
+def load_for_export(weights: str | Path | None, random_init: bool = False):
+    """``(model, sha256 or None, source)``: ``weights`` (a name or path), else the shipped
+    weights, else random weights when asked for (tests, speed benchmarks)."""
+    from .models import create_model, has_pretrained, resolve_weights
 
-    None when nothing is shipped and no path is given; the model itself is not loaded.
-    """
-    from .models import PRETRAINED, has_pretrained
-    from .models.weights import read_sidecar, sha256_of
-
-    if weights is None or weights is True:
-        if not has_pretrained("sgenet"):
-            return None
-        cfg = PRETRAINED["sgenet"]
-        return cfg.weights_path, str(cfg.sha256)
-    path = Path(weights)
-    if not path.is_file():
-        raise ModelError(f"weights file not found: {path}")
-    side = read_sidecar(path)
-    return path, (side or {}).get("sha256") or sha256_of(path)
-
-
-def resolve_weights(weights: str | Path | None, random_init: bool = False):
-    """``(model, sha256 or None, source)``: ``weights``, else the shipped weights, else random.
-
-    Random weights are only used when asked for (tests, speed benchmarks).
-    """
-    from .models import PRETRAINED, create_model
-
-    identity = weights_identity(weights)
-    if identity is not None:
-        return create_model("sgenet", pretrained=identity[0]), identity[1], str(identity[0])
-    if random_init:
-        return create_model("sgenet", pretrained=False), None, "random-init"
-    raise ModelError(f"no trained sgenet weights are shipped ({PRETRAINED['sgenet'].weights_path} is missing): "
-                     "pass --weights PATH (or --random-init for a test export)")
+    if weights is None and not has_pretrained("sgenet"):
+        if random_init:
+            return create_model("sgenet", pretrained=False), None, "random-init"
+        raise ModelError("no trained sgenet weights are shipped: pass --weights PATH "
+                         "(or --random-init for a test export)")
+    resolved = resolve_weights(True if weights is None else weights)
+    return create_model("sgenet", pretrained=resolved), resolved.sha256, str(resolved.path)
 
 
 def _swap_mish(module) -> None:
@@ -229,33 +207,31 @@ def read_metadata(path: str | Path) -> dict[str, str]:
     return {p.key: p.value for p in proto.metadata_props}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sgenet_ocr.export",
-                                     description="Export SGENet (semantic prior included) for deployment.")
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="python -m sgenet_ocr.export",
+                            description="Export SGENet (semantic prior included) for deployment.")
     parser.add_argument("output", help="output file, e.g. sgenet_x2.onnx")
     parser.add_argument("--format", choices=["onnx"], default="onnx", help="export format (default onnx)")
-    parser.add_argument("--weights", help="safetensors weights (default: the shipped weights)")
+    parser.add_argument("--weights", help="weights: a shipped name or a .safetensors path (default: the shipped weights)")
     parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset (default {DEFAULT_OPSET})")
     parser.add_argument("--random-init", action="store_true",
                         help="export random weights when no weights exist (tests and speed checks only)")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as exc:
-        return 0 if exc.code in (0, None) else UsageError.exit_code
-    try:
-        if args.opset < MIN_OPSET:
-            raise UsageError(f"--opset must be at least {MIN_OPSET}, got {args.opset}")
-        model, sha, source = resolve_weights(args.weights, args.random_init)
-        path = export_onnx(model, args.output, args.opset,
-                           metadata={"weights_sha256": sha or "none (random init)", "weights_source": source})
-    except SgenetOcrError as exc:
-        return report("export", exc)
+def _main(argv: list[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.opset < MIN_OPSET:
+        raise UsageError(f"--opset must be at least {MIN_OPSET}, got {args.opset}")
+    model, sha, source = load_for_export(args.weights, args.random_init)
+    path = export_onnx(model, args.output, args.opset,
+                       metadata={"weights_sha256": sha or "none (random init)", "weights_source": source})
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, opset {args.opset}, weights {source})")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_cli("export", _main, argv)
 
 
 if __name__ == "__main__":

@@ -78,7 +78,3 @@ def perspective_crop(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
     matrix = cv2.getPerspectiveTransform(q, target)
     return cv2.warpPerspective(image, matrix, (out_w, out_h), flags=cv2.INTER_CUBIC,
                                borderMode=cv2.BORDER_REPLICATE)
-
-
-def scale_quad(quad: np.ndarray, factor: float) -> np.ndarray:
-    return (np.asarray(quad, dtype=np.float32) * factor).astype(np.float32)

@@ -1,20 +1,38 @@
 """The hooks a sgenet_ocr plugin can implement.
 
-Plugins are modules (or objects) with functions marked ``@sgenet_ocr.hookimpl``. They are
-found among the built-ins, the ``sgenet_ocr`` entry-point group and ``--plugin PATH|MODULE``.
+Plugins are modules (or objects) with functions marked ``@sgenet_ocr.hookimpl`` (defined here,
+so a plugin needs nothing else from the package to declare its hooks). They are found among the
+built-ins, the ``sgenet_ocr`` entry-point group and ``--plugin PATH|MODULE``.
 
 Engines and restorers are not chosen by hook contests: plugins *register* named factories with
 the host (``register_engines`` / ``register_restorers``) and the host picks one by name.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
 import pluggy
 
-hookspec = pluggy.HookspecMarker("sgenet_ocr")
+if TYPE_CHECKING:  # annotations only: importing the hooks stays cheap
+    import argparse
+
+    import numpy as np
+
+    from .options import StageOptions
+    from .restorers import Restorer
+    from .results import Page
+    from .stage import RestorationStage
+
+PROJECT = "sgenet_ocr"
+#: Marks a plugin's hook implementations, e.g. ``@hookimpl`` above ``def register_restorers(register)``.
+hookimpl = pluggy.HookimplMarker(PROJECT)
+hookspec = pluggy.HookspecMarker(PROJECT)
+#: ``register(name, factory)``: what ``register_engines`` / ``register_restorers`` receive.
+Register = Callable[[str, Callable[..., Any]], None]
 
 
 @hookspec
-def register_engines(register):
+def register_engines(register: Register) -> None:
     """Register OCR engines (detection + recognition) by name.
 
     Args:
@@ -30,7 +48,7 @@ def register_engines(register):
 
 
 @hookspec
-def register_restorers(register):
+def register_restorers(register: Register) -> None:
     """Register crop restorers (super-resolution or enhancement) by name.
 
     Args:
@@ -43,14 +61,16 @@ def register_restorers(register):
 
 
 @hookspec(firstresult=True)
-def needs_restoration(crop, quad, text_height, options):
+def needs_restoration(crop: np.ndarray, quad: np.ndarray | None, text_height: float,
+                      options: StageOptions) -> bool | None:
     """Decide whether one detected text crop should be restored before recognition.
 
     Args:
         crop: the rectified crop, RGB ``uint8`` array of shape ``(h, w, 3)``.
         quad: its ``(4, 2)`` float quad in page pixels, clockwise from top-left.
         text_height: the text height in page pixels (mean of the quad's left and right edges).
-        options: the run's options (``options.min_height`` etc., plus any plugin options).
+        options: the run's :class:`~sgenet_ocr.options.StageOptions` (``options.min_height``
+            etc.; plugin options in ``options.extra``, also readable as attributes).
 
     Returns:
         ``True`` or ``False``, or ``None`` to let the next implementation decide.
@@ -60,7 +80,8 @@ def needs_restoration(crop, quad, text_height, options):
 
 
 @hookspec(firstresult=True)
-def restore_crops(crops, restorer, options):
+def restore_crops(crops: Sequence[np.ndarray], restorer: Restorer,
+                  options: StageOptions) -> list[np.ndarray] | None:
     """Restore a batch of crops.
 
     Args:
@@ -77,11 +98,12 @@ def restore_crops(crops, restorer, options):
 
 
 @hookspec
-def add_options(parser):
+def add_options(parser: argparse.ArgumentParser) -> None:
     """Add command-line options to ``python -m sgenet_ocr.pipeline``.
 
     Args:
-        parser: the ``argparse.ArgumentParser``; parsed values reach hooks as ``options``.
+        parser: the ``argparse.ArgumentParser``; parsed values reach hooks in ``options.extra``
+            (and as attributes, ``options.NAME``).
 
     Returns:
         Nothing. Every plugin's implementation is called.
@@ -89,7 +111,7 @@ def add_options(parser):
 
 
 @hookspec
-def page_done(page, options):
+def page_done(page: Page, options: StageOptions) -> None:
     """Called once per processed page, e.g. to export results in another format.
 
     Args:
@@ -102,8 +124,8 @@ def page_done(page, options):
 
 
 @hookspec(firstresult=True)
-def hook_engine_object(target, stage):
-    """Insert the restoration stage into a user's own engine object (``sgenet_ocr.hook``).
+def attach_stage(target: Any, stage: RestorationStage) -> Callable[[], None] | None:
+    """Attach the restoration stage to a user's own engine object (:func:`sgenet_ocr.attach`).
 
     Args:
         target: the user's object, e.g. an ``easyocr.Reader``, ``paddleocr.PaddleOCR`` or

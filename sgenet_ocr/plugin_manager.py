@@ -1,6 +1,7 @@
 """Builds the pluggy plugin manager: built-ins, entry points, then ``--plugin`` arguments."""
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
@@ -10,18 +11,12 @@ from typing import Iterable
 import pluggy
 
 from . import hookspecs
-from .errors import PluginError, UsageError
+from .errors import PluginError, UsageError, blame_plugin
+from .hookspecs import PROJECT, hookimpl  # noqa: F401 - hookimpl: kept importable from here
 from .registry import Registry
 
-PROJECT = "sgenet_ocr"
 ENTRY_POINT_GROUP = "sgenet_ocr"
-hookimpl = pluggy.HookimplMarker(PROJECT)
-
-BUILTIN_PLUGINS = (
-    "sgenet_ocr.builtin",
-    "sgenet_ocr.restorers.sgenet_plugin",
-    "sgenet_ocr.restorers.onnx_plugin",
-)
+BUILTIN_PLUGINS = ("sgenet_ocr.builtin",)
 
 
 class PluginHost:
@@ -111,11 +106,27 @@ class PluginHost:
         for impl in caller.get_hookimpls():
             def register(name, factory, _owner=impl.plugin_name):
                 registry.register(name, factory, owner=_owner)
-            try:
+            with blame_plugin(impl.plugin_name, hook_name):
                 impl.function(register=register)
-            except PluginError:
-                raise
-            except Exception as exc:  # noqa: BLE001
-                raise PluginError(
-                    f"plugin {impl.plugin_name!r} raised in {hook_name}: {type(exc).__name__}: {exc}"
-                ) from None
+
+    def culprit(self, exc: BaseException) -> str:
+        """The innermost plugin whose code is in ``exc``'s traceback ("?" if none is)."""
+        files = {getattr(plugin, "__file__", None): name for name, plugin in self.pm.list_name_plugin()}
+        culprit = "?"
+        tb = exc.__traceback__
+        while tb is not None:
+            culprit = files.get(tb.tb_frame.f_code.co_filename, culprit)
+            tb = tb.tb_next
+        return culprit
+
+    def call(self, hook_name: str, **kwargs):
+        """Call a hook; an exception in a plugin becomes a PluginError naming that plugin."""
+        with blame_plugin(self.culprit, hook_name):
+            return getattr(self.pm.hook, hook_name)(**kwargs)
+
+
+@functools.lru_cache(maxsize=8)
+def shared_host(plugins: tuple[str, ...] = ()) -> PluginHost:
+    """One host per plugin list for the process: :func:`sgenet_ocr.attach` calls reuse it
+    instead of loading every plugin again."""
+    return PluginHost(plugins)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .errors import PluginError, UsageError
+from .errors import PluginError, UsageError, blame_plugin
 
 
 class Registry:
@@ -44,14 +44,5 @@ class Registry:
     def create(self, name: str, **options: Any) -> Any:
         """Build the named object; errors inside the factory are attributed to its plugin."""
         factory = self.factory(name)
-        try:
+        with blame_plugin(self._owners[name], f"the {self.kind} {name!r} factory"):
             return factory(**options)
-        except Exception as exc:  # noqa: BLE001 - re-raised with the plugin named
-            from .errors import SgenetOcrError
-
-            if isinstance(exc, SgenetOcrError):
-                raise
-            raise PluginError(
-                f"{self.kind} {name!r} from plugin {self._owners[name]!r} failed to start: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from .keep import DEFAULT_KEEP, keep_policy
+
 
 @dataclass
 class Word:
@@ -15,21 +17,21 @@ class Word:
     restored: bool = False
     baseline_text: str | None = None  # the engine alone, with compare=True
     baseline_confidence: float | None = None
-    kept_original: bool = False  # keep="confident" chose the original crop's reading
+    kept_original: bool = False  # the keep policy chose the original crop's reading
 
     @property
     def changed(self) -> bool:
         """True when restoration changed what the engine read."""
         return self.baseline_text is not None and self.baseline_text != self.text
 
-    def export(self, compare: bool = False, keep_confident: bool = False) -> dict[str, Any]:
+    def export(self, compare: bool = False, report_kept: bool = False) -> dict[str, Any]:
         out = {
             "quad": [[round(float(x), 1), round(float(y), 1)] for x, y in self.quad],
             "text": self.text,
             "confidence": round(float(self.confidence), 4),
             "restored": bool(self.restored),
         }
-        if keep_confident:
+        if report_kept:
             out["kept_original"] = bool(self.kept_original)
         if compare:
             out["baseline_text"] = self.baseline_text
@@ -49,7 +51,7 @@ class Page:
     words: list[Word] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds: detect, restore, recognize
     compare: bool = False
-    keep: str = "restored"  # the Pipeline's keep policy ("restored" or "confident")
+    keep: str = DEFAULT_KEEP  # the Pipeline's keep policy (sgenet_ocr.keep)
     skipped_boxes: int = 0  # degenerate detections dropped
     crops: list = field(default_factory=list, repr=False)  # (word index, original, restored), keep_crops=True
 
@@ -65,7 +67,7 @@ class Page:
             "engine": self.engine,
             "restorer": self.restorer,
             "keep": self.keep,
-            "words": [w.export(self.compare, self.keep == "confident") for w in self.words],
+            "words": [w.export(self.compare, keep_policy(self.keep).reads_original) for w in self.words],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }
 

@@ -1,20 +1,29 @@
-"""The restoration stage: decide which crops need help, restore them as one batch."""
+"""The restoration stage: decide which crops need help, restore them as one batch.
+
+:func:`build_stage` is the one place a stage is made (for :class:`~sgenet_ocr.pipeline.Pipeline`,
+:func:`sgenet_ocr.attach` and the evaluation): it checks the settings, picks the restorer and
+creates it.
+"""
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from types import SimpleNamespace
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from .errors import PluginError, SgenetOcrError
+from .devices import parse_device
+from .errors import PluginError
 from .geometry import quad_height
+from .options import StageOptions
+
+if TYPE_CHECKING:
+    from .plugin_manager import PluginHost
 
 
 @dataclass
 class StageStats:
-    """Running totals, handy when the stage is hooked into a user's engine object."""
+    """Running totals, handy when the stage is attached to a user's engine object."""
 
     crops_seen: int = 0
     crops_restored: int = 0
@@ -23,9 +32,9 @@ class StageStats:
 
 @dataclass
 class RestorationStage:
-    host: object  # PluginHost
-    restorer: object  # Restorer
-    options: SimpleNamespace
+    host: "PluginHost"
+    restorer: Any  # a sgenet_ocr.restorers.Restorer
+    options: Any  # StageOptions (anything with ``min_height`` does, e.g. in tests)
     stats: StageStats = field(default_factory=StageStats)
 
     def select(self, crops: Sequence[np.ndarray], quads: Sequence[np.ndarray] | None = None) -> list[bool]:
@@ -34,7 +43,7 @@ class RestorationStage:
         for i, crop in enumerate(crops):
             quad = None if quads is None else quads[i]
             height = quad_height(quad) if quad is not None else float(crop.shape[0])
-            answer = self._call("needs_restoration", crop=crop, quad=quad, text_height=height,
+            answer = self.host.call("needs_restoration", crop=crop, quad=quad, text_height=height,
                                 options=self.options)
             flags.append(bool(answer))
         return flags
@@ -46,7 +55,7 @@ class RestorationStage:
         out = list(crops)
         if chosen:
             t0 = time.perf_counter()
-            restored = self._call("restore_crops", crops=chosen, restorer=self.restorer,
+            restored = self.host.call("restore_crops", crops=chosen, restorer=self.restorer,
                                   options=self.options)
             self.stats.restore_seconds += time.perf_counter() - t0
             if restored is None or len(restored) != len(chosen):
@@ -60,31 +69,33 @@ class RestorationStage:
         self.stats.crops_restored += len(chosen)
         return out, flags
 
-    def _call(self, hook_name: str, **kwargs):
-        caller = getattr(self.host.hook, hook_name)
-        try:
-            return caller(**kwargs)
-        except SgenetOcrError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - name the plugin that raised
-            culprit = _plugin_in_traceback(self.host, exc)
-            raise PluginError(
-                f"plugin {culprit!r} raised in {hook_name}: {type(exc).__name__}: {exc}"
-            ) from exc
 
 
-def _plugin_in_traceback(host, exc: BaseException) -> str:
-    """The name of the innermost plugin whose code appears in the exception's traceback."""
-    files = {}
-    for name, plugin in host.pm.list_name_plugin():
-        f = getattr(plugin, "__file__", None)
-        if f:
-            files[f] = name
-    culprit = "?"
-    tb = exc.__traceback__
-    while tb is not None:
-        name = files.get(tb.tb_frame.f_code.co_filename)
-        if name:
-            culprit = name
-        tb = tb.tb_next
-    return culprit
+def default_restorer() -> str:
+    """``sgenet`` once trained weights are shipped, else ``bicubic``."""
+    try:
+        from .models import has_pretrained
+    except ImportError:
+        return "bicubic"
+    return "sgenet" if has_pretrained("sgenet") else "bicubic"
+
+
+def check_stage_settings(host: "PluginHost", options: StageOptions) -> None:
+    """The cheap checks of :func:`build_stage`, run before anything heavy loads: a device that
+    exists here and (when named) a known restorer, listing the known ones. (``min_height``,
+    ``keep`` and the device's name are checked when the options are made.)"""
+    parse_device(options.device)
+    if options.restorer is not None:
+        host.restorers.factory(options.restorer)
+
+
+def build_stage(host: "PluginHost", options: StageOptions, preferred: str | None = None) -> RestorationStage:
+    """Create the restorer and the stage around it.
+
+    The restorer is ``options.restorer``, else ``preferred`` (the engine's choice), else
+    :func:`default_restorer`; the stage's options name the one used.
+    """
+    check_stage_settings(host, options)
+    options = options.replace(restorer=options.restorer or preferred or default_restorer())
+    restorer = host.restorers.create(options.restorer, device=options.device, **options.restorer_options)
+    return RestorationStage(host, restorer, options)

@@ -16,7 +16,6 @@ end. It stops by itself after ``max_minutes`` of training (summed over resumes) 
 """
 from __future__ import annotations
 
-import argparse
 import copy
 import csv
 import math
@@ -36,7 +35,9 @@ from tqdm import tqdm
 from .data.crops import Crop, load_crops
 from .data.degrade import DegradeConfig
 from .data.pairs import PairDataset, WidthBucketSampler, collate
-from .errors import SgenetOcrError, UsageError, report
+from .cli import ArgumentParser, run_cli
+from .devices import parse_device
+from .errors import UsageError
 from .metrics import word_correct
 
 DEFAULT_CONFIG = Path(__file__).parent / "configs" / "sgenet_default.yaml"
@@ -87,7 +88,7 @@ def resolve_data_path(spec: str) -> Path:
 def pick_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    return torch.device(str(parse_device(name)))
 
 
 # ----------------------------------------------------------------------------- data
@@ -488,8 +489,8 @@ def _decoded_texts(decoded) -> list[str]:
     return [d[0] if isinstance(d, (tuple, list)) else str(d) for d in decoded]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sgenet_ocr.train", description=__doc__.split("\n\n")[0])
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="python -m sgenet_ocr.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", help="YAML config (default: the packaged sgenet_default.yaml)")
     parser.add_argument("--out", required=True, help="run folder (log, checkpoints, weights)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -503,20 +504,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return run_cli("train", _main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     overrides = list(args.set)
     for key, value in (("train.max_minutes", args.max_minutes), ("train.max_steps", args.max_steps),
                        ("train.batch_size", args.batch_size), ("device", args.device)):
         if value is not None:
             overrides.append(f"{key}={value}")
-    try:
-        cfg = load_config(args.config, overrides)
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-        Trainer(cfg, out, resume=args.resume).run()
-    except SgenetOcrError as exc:
-        return report("train", exc)
+    cfg = load_config(args.config, overrides)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    Trainer(cfg, out, resume=args.resume).run()
     return 0
 
 

@@ -115,7 +115,7 @@ def test_e2e_command_line_errors_are_one_line_usage_errors(tmp_path, capsys, sha
 def test_confident_rows_keep_the_more_confident_reading(smoke, shared_data):
     """``bicubic+confident`` = per word, the engine's more confident reading of the original
     and the bicubic crop, and it pays for reading both."""
-    from sgenet_ocr.pipeline import prefers_original
+    from sgenet_ocr.keep import keep_policy
     from sgenet_ocr.restorers import BicubicRestorer
 
     _, result = smoke
@@ -131,7 +131,7 @@ def test_confident_rows_keep_the_more_confident_reading(smoke, shared_data):
             kept = original
             if height < min_height:
                 (restored,) = engine.recognize([to_order(BicubicRestorer().restore([crop])[0], engine.color_order)])
-                kept = original if prefers_original(original, restored) else restored
+                kept = original if keep_policy("confident").prefers_original(original, restored) else restored
             readings.append(Reading(it.text, kept[0], height))
     rows = {r["restorer"]: r for r in result["rows"] if r["measure"] == "gt_boxes" and r["bucket"] == "all"}
     assert "identity+confident" not in rows

@@ -373,5 +373,5 @@ def test_hook_only_patches_the_instance(user_reader):
 def test_hook_unknown_object_is_a_usage_error():
     import sgenet_ocr
 
-    with pytest.raises(UsageError, match="hook"):
+    with pytest.raises(UsageError, match="no plugin knows how to attach"):
         sgenet_ocr.hook(object())

@@ -158,7 +158,7 @@ def test_reads_real_word_crops(engine, shared_data):
 # hook / unhook on the user's own PaddleOCR object ----------------------------------------
 
 def test_hook_restores_inside_predict_and_ocr_and_unhook_restores_exactly(user_ocr, tmp_path):
-    from sgenet_ocr_paddleocr.instance_hook import inner_pipelines
+    from sgenet_ocr_paddleocr.attach import inner_pipelines
 
     page, words = synthetic_page()
     bgr = in_order([page], "BGR")[0]

@@ -116,8 +116,8 @@ def test_real_crops_with_a_real_recogniser(shared_data, tmp_path):
     assert overall["hr"]["psnr"] is None and overall["bicubic"]["psnr"] > 15
     assert overall["bicubic+confident"]["psnr"] is None  # the kept image differs word by word
     # The kept readings are the more confident ones, as cached.
-    from sgenet_ocr.evaluate import keep_confident
     from sgenet_ocr.evaluation.cache import RecognitionCache, image_key
+    from sgenet_ocr.keep import keep_policy
     from sgenet_ocr.restorers import BicubicRestorer
 
     samples, _ = load_samples(data, "half", 6)
@@ -125,7 +125,8 @@ def test_real_crops_with_a_real_recogniser(shared_data, tmp_path):
     lr = [memo.get("ppocr", image_key(s.lr), need_confidence=True) for s in samples]
     up = [memo.get("ppocr", image_key(im), need_confidence=True) for im in BicubicRestorer().restore([s.lr for s in samples])]
     assert None not in lr + up
-    expected = word_accuracy(keep_confident(lr, up), [s.label for s in samples])[0]
+    kept, _ = keep_policy("confident").apply(lr, up)
+    expected = word_accuracy([text for text, _ in kept], [s.label for s in samples])[0]
     assert overall["bicubic+confident"]["accuracy"] == pytest.approx(expected, abs=1e-4)
     assert sum(result["settings"]["bucket_counts"].values()) == 6
     assert Image.open(out_png).size[0] > 300
@@ -153,19 +154,15 @@ def test_sgenet_restorer_on_rendered_words(tmp_path):
     (folder / "labels.tsv").write_text("".join(lines))
     weights = tmp_path / "w.safetensors"
     save_weights(create_model("sgenet"), weights, {"note": "untrained, test only"})
-    result = evaluate(folder, "third", ["bicubic", "sgenet"], ["ppocr"], weights=str(weights))
+    result = evaluate(folder, "third", ["bicubic", "sgenet"], ["ppocr"], weights=str(weights), keep="restored")
     rows = {r["restorer"]: r for r in result["rows"] if r["bucket"] == "all"}
     assert set(rows) == {"bicubic", "sgenet", "hr"}
     assert rows["hr"]["accuracy"] >= 0.5
     assert rows["sgenet"]["psnr"] is not None and result["settings"]["weights"]["sha256"]
 
 
-def test_keep_confident_picks_the_more_confident_reading_and_ties_keep_the_restored():
-    from sgenet_ocr.evaluate import keep_confident
-
-    original = [("exit", 0.9), ("road", 0.2), ("park", 0.5)]
-    restored = [("exlt", 0.4), ("read", 0.8), ("bark", 0.5)]
-    assert keep_confident(original, restored) == ["exit", "read", "bark"]
+def test_unknown_keep_policy_is_a_usage_error():
+    # The policy itself (more confident reading, ties keep the restored) is tested in test_keep.py.
     with pytest.raises(UsageError, match="keep policy"):
         evaluate("unused", "half", ["bicubic"], ["ppocr"], keep="best")
 

@@ -160,7 +160,7 @@ def assert_same_crops(a: list[np.ndarray], b: list[np.ndarray]) -> None:
 def test_restorer_by_name_matches_the_torch_restorer(exported, weights, real_crops_or_synthetic):
     host = PluginHost(entry_points=False)
     assert "sgenet-onnx" in host.restorers.names()
-    assert host.restorers.owner("sgenet-onnx") == "sgenet_ocr.restorers.onnx_plugin"
+    assert host.restorers.owner("sgenet-onnx") == "sgenet_ocr.builtin"
     onnx_restorer = host.restorers.create("sgenet-onnx", weights=str(weights), cache_dir=str(exported[1]),
                                           batch_size=4, threads=1)
     assert onnx_restorer.onnx_path.parent == exported[1]  # the cached export, not a new one

@@ -42,7 +42,7 @@ def test_every_hook_is_documented():
 
 
 def test_engine_preferred_restorer_is_the_default_and_the_users_choice_wins():
-    from sgenet_ocr.pipeline import default_restorer
+    from sgenet_ocr.stage import default_restorer
 
     with Pipeline(engine="sizer", plugins=[FAKE], engine_options={"preferred_restorer": "identity"}) as pipe:
         assert pipe.restorer_name == "identity"
@@ -136,7 +136,7 @@ def test_page_done_sees_every_page(tmp_path):
     assert len(module.PAGES) == 2 == len(doc.pages)
 
 
-def test_hook_engine_object(tmp_path, monkeypatch):
+def test_attach_stage(tmp_path, monkeypatch):
     import importlib
 
     import sgenet_ocr
@@ -149,7 +149,7 @@ def test_hook_engine_object(tmp_path, monkeypatch):
                 return [c.shape for c in crops]
 
         @hookimpl
-        def hook_engine_object(target, stage):
+        def attach_stage(target, stage):
             if not isinstance(target, Toy):
                 return None
             original = target.read
@@ -169,7 +169,7 @@ def test_hooking_an_unknown_object_lists_what_is_supported():
     import sgenet_ocr
     from sgenet_ocr.errors import UsageError
 
-    with pytest.raises(UsageError, match=r"no plugin knows how to hook a builtins.object; supported: .*easyocr.Reader"):
+    with pytest.raises(UsageError, match=r"no plugin knows how to attach the stage to a builtins.object; supported: .*easyocr.Reader"):
         sgenet_ocr.hook(object(), restorer="bicubic")
 
 

@@ -13,7 +13,7 @@ from sgenet_ocr.errors import ModelError, UsageError
 from sgenet_ocr.models import create_model, save_weights
 from sgenet_ocr.plugin_manager import PluginHost
 from sgenet_ocr.restorers import BicubicRestorer
-from sgenet_ocr.restorers.sgenet_restorer import lr_width
+from sgenet_ocr.restorers.bucketing import lr_width
 from sgenet_ocr.stage import RestorationStage
 
 
@@ -51,7 +51,7 @@ def crops(shared_data):
 
 def test_registered_as_a_builtin(host):
     assert "sgenet" in host.restorers.names()
-    assert host.restorers.owner("sgenet") == "sgenet_ocr.restorers.sgenet_plugin"
+    assert host.restorers.owner("sgenet") == "sgenet_ocr.builtin"
 
 
 def test_without_weights_the_factory_says_what_to_do(host, tmp_path, monkeypatch):

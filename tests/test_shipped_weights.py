@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from sgenet_ocr.models import PRETRAINED, create_model, has_pretrained
-from sgenet_ocr.pipeline import default_restorer
+from sgenet_ocr.stage import default_restorer
 
 
 def test_shipped_weights_load_and_are_the_default():

@@ -1,4 +1,4 @@
-"""sgenet_ocr plugin: the ``easyocr`` engine and ``sgenet_ocr.hook`` for ``easyocr.Reader``.
+"""sgenet_ocr plugin: the ``easyocr`` engine and ``sgenet_ocr.attach`` for ``easyocr.Reader``.
 
 Found through the ``sgenet_ocr`` entry-point group. Imports without easyocr installed: the
 engine factory raises :class:`~sgenet_ocr.errors.MissingDependencyError` naming the
@@ -14,10 +14,10 @@ Engine options (``--engine-option`` / preset ``engine_options``): ``device`` ("c
 """
 from __future__ import annotations
 
-from sgenet_ocr.plugin_manager import hookimpl
+from sgenet_ocr.hookspecs import hookimpl
 
-# Read by sgenet_ocr.hook to list what it can hook when no plugin knows an object.
-HOOKABLE_TYPES = ("easyocr.Reader",)
+# Read by sgenet_ocr.attach to list what it can attach to when no plugin knows an object.
+ATTACHABLE_TYPES = ("easyocr.Reader",)
 
 
 def create_engine(**options):
@@ -34,9 +34,9 @@ def register_engines(register):
 
 
 @hookimpl
-def hook_engine_object(target, stage):
-    from .reader_hook import hook_reader, is_easyocr_reader
+def attach_stage(target, stage):
+    from .attach import attach_to_reader, is_easyocr_reader
 
     if not is_easyocr_reader(target):
         return None
-    return hook_reader(target, stage)
+    return attach_to_reader(target, stage)

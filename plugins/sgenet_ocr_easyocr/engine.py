@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
+from sgenet_ocr.devices import parse_device
 from sgenet_ocr.engine import OcrEngine
 from sgenet_ocr.errors import MissingDependencyError, ModelError, UsageError
 
@@ -57,15 +58,8 @@ def default_model_dir() -> str:
 
 def _gpu_argument(device: str):
     """easyocr's ``gpu`` argument for our device name; checks that the device exists."""
-    if device == "cpu":
-        return False
-    if device == "cuda" or device.startswith("cuda:"):
-        import torch
-
-        if not torch.cuda.is_available():
-            raise UsageError(f"device {device!r} requested but torch sees no CUDA GPU; use --device cpu")
-        return device
-    raise UsageError(f"unknown device {device!r} for the easyocr engine; use 'cpu' or 'cuda'")
+    parsed = parse_device(device)
+    return str(parsed) if parsed.is_cuda else False
 
 
 def load_reader(languages: Sequence[str] = ("en",), device: str = "cpu", model_dir: str | None = None,

@@ -1,4 +1,4 @@
-"""sgenet_ocr plugin: the ``paddleocr`` engine and ``sgenet_ocr.hook`` for ``PaddleOCR`` objects.
+"""sgenet_ocr plugin: the ``paddleocr`` engine and ``sgenet_ocr.attach`` for ``PaddleOCR`` objects.
 
 Runs the real ``paddleocr`` 3.x package on ONNX Runtime (no paddlepaddle needed), fully
 offline: PP-OCRv4 detection and recognition model dirs are provisioned from the ONNX files in
@@ -15,15 +15,15 @@ name, default "onnxruntime" for ONNX dirs) and the detection settings in
 :data:`.engine.DETECT_DEFAULTS`.
 
 For a user's own object, :func:`offline_kwargs` gives ``PaddleOCR(**offline_kwargs())`` the
-same offline models; ``sgenet_ocr.hook(ocr)`` then restores small crops inside
+same offline models; ``sgenet_ocr.attach(ocr)`` then restores small crops inside
 ``ocr.predict(...)`` and ``ocr.ocr(...)``.
 """
 from __future__ import annotations
 
-from sgenet_ocr.plugin_manager import hookimpl
+from sgenet_ocr.hookspecs import hookimpl
 
-# Read by sgenet_ocr.hook to list what it can hook when no plugin knows an object.
-HOOKABLE_TYPES = ("paddleocr.PaddleOCR",)
+# Read by sgenet_ocr.attach to list what it can attach to when no plugin knows an object.
+ATTACHABLE_TYPES = ("paddleocr.PaddleOCR",)
 
 
 def create_engine(**options):
@@ -47,9 +47,9 @@ def register_engines(register):
 
 
 @hookimpl
-def hook_engine_object(target, stage):
-    from .instance_hook import hook_paddleocr, is_paddleocr
+def attach_stage(target, stage):
+    from .attach import attach_to_paddleocr, is_paddleocr
 
     if not is_paddleocr(target):
         return None
-    return hook_paddleocr(target, stage)
+    return attach_to_paddleocr(target, stage)

@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
+from sgenet_ocr.devices import parse_device
 from sgenet_ocr.engine import OcrEngine
 from sgenet_ocr.errors import MissingDependencyError, ModelError, UsageError
 
@@ -96,11 +97,10 @@ class PaddleOcrEngine(OcrEngine):
                              f"{', '.join(DETECT_DEFAULTS)}")
         if int(batch_size) < 1:
             raise UsageError(f"paddleocr batch_size must be >= 1, got {batch_size!r}")
-        if device != "cpu" and not device.startswith("cuda"):
-            raise UsageError(f"unknown device {device!r} for the paddleocr engine; use 'cpu' or 'cuda'")
+        parsed = parse_device(device, check=False)  # PaddleX, not torch, finds the GPU
         paddleocr = import_paddleocr()
         chosen, default_engine = resolve_models(models)
-        common = {"device": "gpu" + device[4:] if device.startswith("cuda") else "cpu",
+        common = {"device": str(parsed).replace("cuda", "gpu"),
                   "engine": inference_engine or default_engine}
         self.model_names = (chosen["det"][0], chosen["rec"][0])
         self.batch_size = int(batch_size)

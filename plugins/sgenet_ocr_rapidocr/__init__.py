@@ -1,4 +1,4 @@
-"""sgenet_ocr plugin: the ``rapidocr`` engine and ``sgenet_ocr.hook`` for ``RapidOCR`` objects.
+"""sgenet_ocr plugin: the ``rapidocr`` engine and ``sgenet_ocr.attach`` for ``RapidOCR`` objects.
 
 Built on ``rapidocr-onnxruntime==1.4.4`` rather than ``rapidocr`` 3.x because:
 
@@ -22,10 +22,10 @@ package: the factory raises :class:`~sgenet_ocr.errors.MissingDependencyError` n
 """
 from __future__ import annotations
 
-from sgenet_ocr.plugin_manager import hookimpl
+from sgenet_ocr.hookspecs import hookimpl
 
-# Read by sgenet_ocr.hook to list what it can hook when no plugin knows an object.
-HOOKABLE_TYPES = ("rapidocr_onnxruntime.RapidOCR",)
+# Read by sgenet_ocr.attach to list what it can attach to when no plugin knows an object.
+ATTACHABLE_TYPES = ("rapidocr_onnxruntime.RapidOCR",)
 
 
 def create_engine(**options):
@@ -42,9 +42,9 @@ def register_engines(register):
 
 
 @hookimpl
-def hook_engine_object(target, stage):
-    from .instance_hook import hook_rapidocr, is_rapidocr
+def attach_stage(target, stage):
+    from .attach import attach_to_rapidocr, is_rapidocr
 
     if not is_rapidocr(target):
         return None
-    return hook_rapidocr(target, stage)
+    return attach_to_rapidocr(target, stage)

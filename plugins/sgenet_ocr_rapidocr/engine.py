@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
+from sgenet_ocr.devices import parse_device
 from sgenet_ocr.engine import OcrEngine
 from sgenet_ocr.errors import MissingDependencyError, ModelError, UsageError
 
@@ -50,12 +51,7 @@ def _check_model(path: str, what: str) -> str:
 
 
 def _session_settings(device: str, threads: int) -> dict:
-    if device == "cpu":
-        use_cuda = False
-    elif device == "cuda" or device.startswith("cuda:"):
-        use_cuda = True
-    else:
-        raise UsageError(f"unknown device {device!r} for the rapidocr engine; use 'cpu' or 'cuda'")
+    use_cuda = parse_device(device, check=False).is_cuda  # onnxruntime, not torch, finds the GPU
     return {"use_cuda": use_cuda, "intra_op_num_threads": threads, "inter_op_num_threads": -1}
 
 

@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
+from sgenet_ocr.devices import parse_device
 from sgenet_ocr.engine import OcrEngine
 from sgenet_ocr.errors import MissingDependencyError, ModelError, UsageError
 
@@ -70,8 +71,7 @@ class TesseractEngine(OcrEngine):
 
     def __init__(self, language: str = "eng", tessdata: str | None = None, device: str = "cpu",
                  margin: float = MARGIN):
-        if device != "cpu":
-            raise UsageError(f"the tesseract engine runs on the CPU only, not {device!r}")
+        parse_device(device, cpu_only="the tesseract engine")
         if not 0 <= float(margin) <= 2:
             raise UsageError(f"tesseract margin must be between 0 and 2 crop heights, got {margin!r}")
         tesserocr = import_tesserocr()

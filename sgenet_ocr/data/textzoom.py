@@ -13,7 +13,6 @@ height 32 keeping the aspect ratio and an LR of half its size (``aspect``).
 """
 from __future__ import annotations
 
-import argparse
 import io
 import sys
 from dataclasses import dataclass
@@ -23,7 +22,8 @@ from typing import Iterable, Iterator
 import numpy as np
 from PIL import Image
 
-from ..errors import MissingDependencyError, SgenetOcrError, UsageError, report
+from ..cli import ArgumentParser, run_cli
+from ..errors import MissingDependencyError, UsageError
 
 SPLITS = ("easy", "medium", "hard")
 MAP_SIZE = 1 << 32  # 4 GiB of address space; LMDB only uses what it writes
@@ -165,17 +165,18 @@ def convert_folder(crops_dir: str | Path, out: str | Path, protocol: str = "text
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sgenet_ocr.data.textzoom",
+    return run_cli("textzoom", _main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = ArgumentParser(prog="python -m sgenet_ocr.data.textzoom",
                                      description="Convert a crops folder into a TextZoom LMDB.")
     parser.add_argument("crops_dir")
     parser.add_argument("out_lmdb")
     parser.add_argument("--protocol", default="textzoom", choices=("textzoom", "aspect"))
     parser.add_argument("--limit", type=int)
     args = parser.parse_args(argv)
-    try:
-        count = convert_folder(args.crops_dir, args.out_lmdb, args.protocol, args.limit)
-    except SgenetOcrError as exc:
-        return report("textzoom", exc)
+    count = convert_folder(args.crops_dir, args.out_lmdb, args.protocol, args.limit)
     print(f"wrote {count} pairs to {args.out_lmdb}")
     return 0
 

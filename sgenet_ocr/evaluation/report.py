@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+from ..cli import run_cli
+from ..errors import UsageError
 from .protocols import BUCKETS
 
 RESTORER_ORDER = ("identity", "bicubic", "sgenet", "hr")
@@ -49,14 +51,17 @@ def table(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
+def _main(argv: list[str] | None) -> int:
     paths = argv if argv is not None else sys.argv[1:]
     if not paths:
-        print("usage: python -m sgenet_ocr.evaluation.report RESULT.json [...]", file=sys.stderr)
-        return 2
+        raise UsageError("usage: python -m sgenet_ocr.evaluation.report RESULT.json [...]")
     for path in paths:
         print(table(json.loads(Path(path).read_text())))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_cli("report", _main, argv)
 
 
 if __name__ == "__main__":

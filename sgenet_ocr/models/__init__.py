@@ -1,9 +1,12 @@
-"""Model zoo: ``create_model("sgenet", pretrained=False | True | path, **overrides)``.
+"""Model zoo: ``create_model("sgenet", pretrained=False | True | NAME | path, **overrides)``.
 
-``pretrained=True`` loads the shipped weights (``sgenet_ocr/weights/sgenet_x2.safetensors``,
-verified against the sha256 in its ``.json`` sidecar); a path loads that file (verified when a
-sidecar sits next to it). Random weights are never used silently: without shipped weights
-``pretrained=True`` raises :class:`~sgenet_ocr.errors.ModelError`.
+Which weights: :func:`resolve_weights` is the one answer, for the model, the restorers, the
+ONNX export and cache, the evaluation and the benchmarks. A name (``True``: the architecture's
+default entry in :data:`PRETRAINED`) or a path goes in; the verified file, its architecture
+config and its sha256 come out. The JSON sidecar next to a weights file (written by
+:func:`save_weights`) is the single source of truth for both: retraining replaces two files
+and needs no code edit. Random weights are never used silently: a missing shipped file raises
+:class:`~sgenet_ocr.errors.ModelError`.
 
 Importing this package does not import torch (the CLI asks :func:`has_pretrained` at start-up);
 the torch-backed names (``SGENet``, ``SGENetConfig``, ``create_prior`` ...) load on first use.
@@ -11,89 +14,135 @@ the torch-backed names (``SGENet``, ``SGENetConfig``, ``create_prior`` ...) load
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import ModelError, UsageError
-from .charset import CHARSET_NAME
-from .weights import config_from_dict, load_weights, read_sidecar, save_weights, stored_config
+from .weights import (config_from_dict, load_weights, read_sidecar, save_weights, sha256_of, stored_config,
+                      verify)
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+ARCHITECTURES = ("sgenet",)
 
 
 @dataclass(frozen=True)
 class PretrainedConfig:
-    """Where a model's shipped weights live and what they expect (timm-style)."""
+    """A named set of shipped weights (timm-style pretrained cfg): which architecture, which file.
+
+    Everything else (sha256, architecture config, training notes) is read from the file's
+    sidecar, so it cannot disagree with the file.
+    """
 
     name: str
-    scale: int = 2
-    input_height: int = 16
-    charset: str = CHARSET_NAME
-    prior: str = "ppocrv4_rec"
+    architecture: str = "sgenet"
     weights_file: str = "sgenet_x2.safetensors"
+    description: str = ""
 
     @property
     def weights_path(self) -> Path:
-        return WEIGHTS_DIR / self.weights_file
+        return WEIGHTS_DIR / self.weights_file  # read at call time: tests point WEIGHTS_DIR elsewhere
 
     @property
     def sha256(self) -> str | None:
-        """Expected sha256, read from the sidecar so retraining needs no code edit."""
-        side = read_sidecar(self.weights_path)
+        side = read_sidecar(self.weights_path) if self.weights_path.is_file() else None
         return side.get("sha256") if side else None
 
 
-PRETRAINED: dict[str, PretrainedConfig] = {"sgenet": PretrainedConfig("sgenet")}
+#: Named weights. ``pretrained=True`` means the entry named like the architecture.
+PRETRAINED: dict[str, PretrainedConfig] = {
+    "sgenet": PretrainedConfig("sgenet", description="SGENet x2, stage-3 fine-tune (MODEL_CARD.md)"),
+}
+
+
+@dataclass(frozen=True)
+class ResolvedWeights:
+    """A verified weights file: where it is, its sha256 and the architecture config it needs."""
+
+    path: Path
+    sha256: str
+    config: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None  # the PRETRAINED entry, None for a user's file
+
+    @property
+    def source(self) -> str:
+        """For reports: ``shipped: FILE`` for a named entry, else the path."""
+        return f"shipped: {self.path.name}" if self.name else str(self.path)
 
 
 def list_models() -> list[str]:
+    return sorted(ARCHITECTURES)
+
+
+def list_pretrained() -> list[str]:
     return sorted(PRETRAINED)
 
 
 def has_pretrained(name: str = "sgenet") -> bool:
-    """True when shipped weights and their sidecar exist for ``name``."""
+    """True when the named shipped weights and their sidecar exist."""
     cfg = PRETRAINED.get(name)
     return bool(cfg and cfg.weights_path.is_file() and cfg.sha256)
 
 
-def _weights_source(name: str, pretrained) -> tuple[Path, str | None] | None:
-    if pretrained is False or pretrained is None:
-        return None
-    if pretrained is True:
-        cfg = PRETRAINED[name]
-        if not cfg.weights_path.is_file():
-            raise ModelError(f"no trained weights are shipped yet for {name!r} ({cfg.weights_path} is "
-                             "missing): pass a weights file or use the bicubic restorer")
-        if not cfg.sha256:
-            raise ModelError(f"shipped weights for {name!r} have no sha256 sidecar "
-                             f"({cfg.weights_path.with_suffix('.json')})")
-        return cfg.weights_path, cfg.sha256
-    path = Path(pretrained)
+def resolve_weights(weights: "bool | str | Path | None" = True, architecture: str = "sgenet") -> ResolvedWeights:
+    """The one resolver: ``True``/``None`` (the architecture's shipped default), a
+    :data:`PRETRAINED` name, or a path -> a verified :class:`ResolvedWeights`.
+
+    The file's sha256 is checked against its sidecar when it has one (shipped weights must);
+    a file without a sidecar is hashed. ModelError when missing, corrupt or unverifiable.
+    """
+    if weights is None or weights is True:
+        weights = architecture
+    if isinstance(weights, str) and weights in PRETRAINED:
+        cfg = PRETRAINED[weights]
+        path = cfg.weights_path
+        if not path.is_file():
+            raise ModelError(f"no trained weights are shipped for {weights!r} ({path} is missing): "
+                             "pass a weights file (weights=PATH) or use the bicubic restorer")
+        side = read_sidecar(path)
+        if not side or not side.get("sha256"):
+            raise ModelError(f"shipped weights {weights!r} have no sha256 sidecar ({path.with_suffix('.json')})")
+        verify(path, side["sha256"])
+        return ResolvedWeights(path, side["sha256"], stored_config(path), cfg.name)
+    if weights is False:
+        raise UsageError("resolve_weights(False): no weights asked for")
+    path = Path(weights)
     if not path.is_file():
         raise ModelError(f"weights file not found: {path}")
-    return path, None
+    side = read_sidecar(path)
+    expected = (side or {}).get("sha256")
+    verify(path, expected)  # hashes the file; a mismatch with the sidecar is corruption
+    return ResolvedWeights(path, expected or sha256_of(path), stored_config(path))
 
 
 def create_model(name: str = "sgenet", pretrained: bool | str | Path = False, **overrides):
     """Build SGENet in eval mode; ``overrides`` set :class:`SGENetConfig` fields.
+
+    ``pretrained``: False (random init), True (the shipped default), a :data:`PRETRAINED`
+    name, a weights path (see :func:`resolve_weights`) or a :class:`ResolvedWeights`.
 
     ``prior=`` may also be a :class:`SemanticPrior` instance to share one between models.
     """
     from .prior import SemanticPrior
     from .sgenet import SGENet, SGENetConfig
 
-    if name not in PRETRAINED:
+    if name not in ARCHITECTURES:
         raise UsageError(f"unknown model {name!r}; known: {', '.join(list_models())}")
     prior = overrides.pop("prior") if isinstance(overrides.get("prior"), SemanticPrior) else None
     unknown = set(overrides) - set(SGENetConfig.__dataclass_fields__)
     if unknown:
         raise UsageError(f"unknown model options: {', '.join(sorted(unknown))}")
-    source = _weights_source(name, pretrained)
-    values = stored_config(source[0]) if source else {}
+    if pretrained is False or pretrained is None:
+        source = None
+    elif isinstance(pretrained, ResolvedWeights):  # already resolved (and verified) by the caller
+        source = pretrained
+    else:
+        source = resolve_weights(pretrained, name)
+    values = dict(source.config) if source else {}
     values.update(overrides)
     model = SGENet(config_from_dict(values), prior=prior)
     if source:
-        load_weights(model, *source)
+        load_weights(model, source.path, source.sha256, verified=True)
     return model.eval()
 
 
@@ -110,6 +159,6 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "PRETRAINED", "PretrainedConfig", "WEIGHTS_DIR", "create_model", "has_pretrained", "list_models",
-    "load_weights", "save_weights", *_LAZY,
+    "PRETRAINED", "PretrainedConfig", "ResolvedWeights", "WEIGHTS_DIR", "create_model", "has_pretrained",
+    "list_models", "list_pretrained", "load_weights", "resolve_weights", "save_weights", *_LAZY,
 ]

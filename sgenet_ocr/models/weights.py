@@ -91,15 +91,20 @@ def verify(path: Path, expected_sha256: str | None) -> None:
                              f"!= expected {expected_sha256[:12]}...")
 
 
-def load_weights(model: "SGENet", path: str | Path, expected_sha256: str | None = None) -> "SGENet":
-    """Verify and load a safetensors file into ``model`` (ModelError on any mismatch)."""
+def load_weights(model: "SGENet", path: str | Path, expected_sha256: str | None = None,
+                 verified: bool = False) -> "SGENet":
+    """Verify and load a safetensors file into ``model`` (ModelError on any mismatch).
+
+    ``verified``: the caller (``resolve_weights``) has just checked the sha256; skip hashing again.
+    """
     from safetensors.torch import load_file
 
     path = Path(path)
-    if expected_sha256 is None:
-        side = read_sidecar(path)
-        expected_sha256 = side.get("sha256") if side else None
-    verify(path, expected_sha256)
+    if not verified:
+        if expected_sha256 is None:
+            side = read_sidecar(path)
+            expected_sha256 = side.get("sha256") if side else None
+        verify(path, expected_sha256)
     try:
         state = load_file(str(path))
     except Exception as exc:  # noqa: BLE001

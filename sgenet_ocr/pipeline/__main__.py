@@ -1,7 +1,7 @@
 """``python -m sgenet_ocr.pipeline IMAGE|DIR ...``: OCR with a restoration stage.
 
 Exit codes: see :data:`sgenet_ocr.errors.EXIT_CODES` (0 ok, 2 usage, 3 unreadable input,
-4 missing extra, 5 plugin error, 6 model weights, 1 internal error).
+4 missing extra, 5 plugin error, 6 model weights, 1 internal error, 130 interrupted).
 """
 from __future__ import annotations
 
@@ -10,36 +10,37 @@ import json
 import sys
 from pathlib import Path
 
-from ..errors import EXIT_CODES, InputImageError, SgenetOcrError, UsageError
+from ..cli import ArgumentParser, exit_codes_epilog, print_error, run_cli
+from ..errors import InputImageError, UsageError
 from ..imaging import IMAGE_SUFFIXES, list_images, load_image
+from ..keep import KEEP_POLICIES
+from ..options import DEFAULT_MIN_HEIGHT, parse_key_value, resolve_options
 from ..plugin_manager import PluginHost
 from ..presets import load_preset
-from . import DEFAULT_MIN_HEIGHT, KEEP_CHOICES, Pipeline
+from . import Pipeline
 
 PROG = "python -m sgenet_ocr.pipeline"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise UsageError(message)  # one line and exit code 2, like every other usage error
-
-
-def build_parser() -> argparse.ArgumentParser:
-    epilog = "exit codes:\n" + "\n".join(f"  {k}  {v}" for k, v in EXIT_CODES.items())
-    p = _Parser(prog=PROG, description=__doc__.splitlines()[0], epilog=epilog,
-                formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser() -> ArgumentParser:
+    p = ArgumentParser(prog=PROG, description=__doc__.splitlines()[0], epilog=exit_codes_epilog(),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="*", help="images or folders of images")
-    # None defaults: a preset fills them, then the built-in defaults below.
+    # None defaults: a preset fills them, then the defaults of sgenet_ocr.options.
     p.add_argument("--engine", help="OCR engine (default: easyocr)")
     p.add_argument("--restorer", help="restorer (default: the engine's preferred one, bicubic for rapidocr and "
                                       "paddleocr; else sgenet when trained weights are shipped, else bicubic)")
     p.add_argument("--min-height", type=float, help=f"restore text lower than this, page px (default {DEFAULT_MIN_HEIGHT})")
-    p.add_argument("--device", choices=["cpu", "cuda"], help="device for the restorer (default cpu)")
-    p.add_argument("--pipeline", help="preset name (pipelines/NAME.yaml) or path; flags override it")
+    p.add_argument("--device", help="device for the restorer: cpu (default), cuda or cuda:N")
+    p.add_argument("--pipeline", help="preset name (see --list-plugins) or YAML path; flags override it")
     p.add_argument("--compare", action="store_true", help="also report the engine-alone reading of restored words")
-    p.add_argument("--keep", choices=KEEP_CHOICES,
-                   help="reading kept for a restored word: the more confident of the engine's readings "
-                        "of the original and restored crops (default), or always the restored crop's")
+    p.add_argument("--keep", choices=list(KEEP_POLICIES),
+                   help="reading kept for a restored word: " +
+                        "; ".join(f"{k}: {v.help}" for k, v in KEEP_POLICIES.items()) + " (default confident)")
+    p.add_argument("--engine-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="engine option, e.g. batch_size=8 (repeatable; over the preset's engine_options)")
+    p.add_argument("--restorer-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="restorer option, e.g. weights=W.safetensors (repeatable)")
     p.add_argument("--json", type=Path, help="write results as JSON (schema in README)")
     p.add_argument("--annotate", type=Path, help="annotated PNG (a folder when several inputs)")
     p.add_argument("--save-crops", type=Path, help="folder for original|restored crop pairs")
@@ -50,29 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        return _main(argv)
-    except SgenetOcrError as exc:
-        _error(str(exc))
-        return exc.exit_code
-    except KeyboardInterrupt:
-        _error("interrupted")
-        return 130
-    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
-        _error(f"internal error: {type(exc).__name__}: {exc}")
-        return 1
+    return run_cli(None, _main, argv)
 
 
 def _main(argv) -> int:
     parser = build_parser()
-    # Plugins may add options, so load them before the full parse.
+    # Plugins may add options, so load them (one host for the whole run) before the full parse.
     early, _ = parser.parse_known_args(argv)
     host = PluginHost(early.plugin)
     host.hook.add_options(parser=parser)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return 0 if exc.code in (0, None) else UsageError.exit_code
+    args = parser.parse_args(argv)
 
     if args.list_plugins:
         _list_plugins(host)
@@ -80,24 +68,17 @@ def _main(argv) -> int:
     if not args.inputs:
         raise UsageError("no input images given (see --help)")
 
-    settings = load_preset(args.pipeline) if args.pipeline else {}
-    engine = args.engine or settings.get("engine", "easyocr")
-    restorer = args.restorer or settings.get("restorer")  # None: the engine's preferred one
-    min_height = args.min_height if args.min_height is not None else settings.get("min_height", DEFAULT_MIN_HEIGHT)
-    device = args.device or settings.get("device", "cpu")
-    keep = args.keep or settings.get("keep", "confident")
+    flags = dict(vars(args))
+    flags["engine_options"] = parse_key_value(flags.pop("engine_option"), "--engine-option")
+    flags["restorer_options"] = parse_key_value(flags.pop("restorer_option"), "--restorer-option")
+    options = resolve_options(flags, load_preset(args.pipeline) if args.pipeline else None)
     files, errors = _expand_inputs(args.inputs)
     if not files and errors:
         for e in errors:
-            _error(e["error"])
+            print_error(e["error"])
         return InputImageError.exit_code
 
-    pipeline = Pipeline(engine=engine, restorer=restorer, min_height=min_height, device=device,
-                        compare=args.compare, keep=keep, plugins=args.plugin,
-                        engine_options=settings.get("engine_options"),
-                        restorer_options=settings.get("restorer_options"),
-                        keep_crops=args.save_crops is not None, options=vars(args))
-    with pipeline:
+    with Pipeline.from_options(options, host, keep_crops=args.save_crops is not None) as pipeline:
         doc = pipeline.run_many(files, progress=not args.quiet)
     doc.errors = errors + doc.errors
 
@@ -120,7 +101,7 @@ def _main(argv) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(doc.export(), indent=2, ensure_ascii=False), encoding="utf-8")
     for e in doc.errors:
-        _error(e["error"])
+        print_error(e["error"])
     return InputImageError.exit_code if doc.errors else 0
 
 
@@ -160,10 +141,6 @@ def _list_plugins(host: PluginHost) -> None:
     print("engines:   " + ", ".join(host.engines.names()))
     print("restorers: " + ", ".join(host.restorers.names()))
     print("presets:   " + ", ".join(sorted(known_presets())))
-
-
-def _error(message: str) -> None:
-    print(f"sgenet-ocr: error: {message}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ import hashlib
 import os
 from pathlib import Path
 
-from ..errors import ModelError
-from ..export import DEFAULT_OPSET, EXPORT_VERSION, export_onnx, read_metadata, weights_identity
+from ..export import DEFAULT_OPSET, EXPORT_VERSION, export_onnx, read_metadata
+from ..models import ResolvedWeights, resolve_weights
 
 CACHE_ENV = "SGENET_OCR_CACHE"
 
@@ -45,18 +45,16 @@ def is_valid_export(path: Path, sha256: str) -> bool:
         return False
 
 
-def cached_export(weights: str | Path | bool | None = True, cache_dir: str | Path | None = None,
+def cached_export(weights: "str | Path | bool | ResolvedWeights | None" = True, cache_dir: str | Path | None = None,
                   opset: int = DEFAULT_OPSET, rebuild: bool = False) -> Path:
-    """Path of the ONNX export of ``weights`` (shipped weights for True/None), exporting if needed."""
-    identity = weights_identity(weights)
-    if identity is None:
-        raise ModelError("the sgenet-onnx restorer has no trained weights to export (none are shipped yet): "
-                         "pass weights=PATH or onnx_path=FILE, or use --restorer bicubic")
-    weights_path, sha = identity
-    path = cache_path(sha, cache_dir, opset)
-    if not rebuild and path.is_file() and is_valid_export(path, sha):
+    """Path of the ONNX export of ``weights`` (see :func:`~sgenet_ocr.models.resolve_weights`),
+    exporting if needed."""
+    resolved = weights if isinstance(weights, ResolvedWeights) else resolve_weights(weights)
+    path = cache_path(resolved.sha256, cache_dir, opset)
+    if not rebuild and path.is_file() and is_valid_export(path, resolved.sha256):
         return path
     from ..models import create_model
 
-    model = create_model("sgenet", pretrained=weights_path)
-    return export_onnx(model, path, opset, metadata={"weights_sha256": sha, "weights_source": str(weights_path)})
+    model = create_model("sgenet", pretrained=resolved)
+    return export_onnx(model, path, opset, metadata={"weights_sha256": resolved.sha256,
+                                                     "weights_source": str(resolved.path)})

@@ -14,7 +14,9 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import MissingDependencyError, ModelError, UsageError
+from ..devices import parse_device
 from ..export import DEFAULT_OPSET
+from ..models import resolve_weights
 from ..hardware import physical_cores
 from . import Restorer
 from .bucketing import batch_limit, restore_in_buckets
@@ -27,16 +29,14 @@ def make_session(path: Path, device: str = "cpu", threads: int | None = None):
         import onnxruntime as ort
     except ImportError:
         raise MissingDependencyError("onnxruntime", "all", "the sgenet-onnx restorer needs 'onnxruntime'") from None
-    if device == "cpu":
+    parsed = parse_device(device, check=False)  # onnxruntime, not torch, decides what runs here
+    if not parsed.is_cuda:
         providers = ["CPUExecutionProvider"]
-    elif str(device).startswith("cuda"):
-        if "CUDAExecutionProvider" not in ort.get_available_providers():
-            raise UsageError(f"device {device!r} asked for, but this onnxruntime has no CUDA provider "
-                             "(install onnxruntime-gpu) or no GPU is present")
-        index = int(str(device).partition(":")[2] or 0)
-        providers = [("CUDAExecutionProvider", {"device_id": index}), "CPUExecutionProvider"]
+    elif "CUDAExecutionProvider" in ort.get_available_providers():
+        providers = [("CUDAExecutionProvider", {"device_id": parsed.cuda_index}), "CPUExecutionProvider"]
     else:
-        raise UsageError(f"unknown device {device!r}; use cpu or cuda")
+        raise UsageError(f"device {str(parsed)!r} requested but this onnxruntime has no CUDA provider "
+                         "(install onnxruntime-gpu) or no GPU is present; use --device cpu")
     options = ort.SessionOptions()
     options.intra_op_num_threads = int(threads) if threads else physical_cores()
     options.inter_op_num_threads = 1
@@ -51,7 +51,7 @@ class SgenetOnnxRestorer(Restorer):
     name = "sgenet-onnx"
     scale = 2
 
-    def __init__(self, weights: str | Path | bool = True, onnx_path: str | Path | None = None,
+    def __init__(self, weights: str | Path | bool | None = True, onnx_path: str | Path | None = None,
                  device: str = "cpu", batch_size: int = 32, bucket: int = 16, threads: int | None = None,
                  cache_dir: str | Path | None = None, opset: int = DEFAULT_OPSET):
         if onnx_path is not None:
@@ -60,6 +60,7 @@ class SgenetOnnxRestorer(Restorer):
                 raise ModelError(f"ONNX file not found: {self.onnx_path}")
             self.session = self._open(self.onnx_path, device, threads)
         else:
+            weights = resolve_weights(weights)
             self.onnx_path = cached_export(weights, cache_dir, opset)
             try:
                 self.session = make_session(self.onnx_path, device, threads)
@@ -72,7 +73,7 @@ class SgenetOnnxRestorer(Restorer):
         config = json.loads(meta.get("sgenet_config", "{}"))
         self.input_height = int(config.get("input_height", 16))
         self.scale = int(config.get("scale", 2))
-        self.weights_sha256 = meta.get("weights_sha256")
+        self.weights_sha256, self.weights_source = meta.get("weights_sha256"), meta.get("weights_source")
         self.input_name = self.session.get_inputs()[0].name
         self.output_name = self.session.get_outputs()[0].name
         self.batch_size = max(1, int(batch_size))

@@ -12,19 +12,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..errors import UsageError
-from ..models import create_model
+from ..devices import parse_device
+from ..models import create_model, resolve_weights
 from . import Restorer
-from .bucketing import batch_limit, bucket_width, lr_width, prepare_crop, restore_in_buckets
-
-__all__ = ["SgenetRestorer", "bucket_width", "lr_width", "resolve_device"]
-
-
-def resolve_device(device: str) -> torch.device:
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise UsageError(f"device {device!r} asked for, but no CUDA GPU is available")
-    return dev
+from .bucketing import batch_limit, restore_in_buckets
 
 
 class SgenetRestorer(Restorer):
@@ -33,20 +24,19 @@ class SgenetRestorer(Restorer):
     name = "sgenet"
     scale = 2
 
-    def __init__(self, weights: str | Path | bool = True, device: str = "cpu", batch_size: int = 32,
+    def __init__(self, weights: str | Path | bool | None = True, device: str = "cpu", batch_size: int = 32,
                  bucket: int = 16, int8: bool = False, channels_last: bool = False, threads: int | None = None):
         from .torch_speedups import apply_speedups
 
-        self.device = resolve_device(device)
-        self.model = apply_speedups(create_model("sgenet", pretrained=weights).to(self.device).eval(),
-                                    int8=int8, channels_last=channels_last, threads=threads)
+        self.device = torch.device(str(parse_device(device)))
+        resolved = resolve_weights(weights)
+        self.weights_sha256, self.weights_source = resolved.sha256, resolved.source
+        model = create_model("sgenet", pretrained=resolved)
+        self.model = apply_speedups(model.to(self.device).eval(), int8=int8, channels_last=channels_last,
+                                    threads=threads)
         self.input_height = self.model.config.input_height
         self.batch_size = max(1, int(batch_size))
         self.bucket = max(1, int(bucket))
-
-    def prepare(self, crop: np.ndarray) -> np.ndarray:
-        """RGB uint8 crop at the model's input height (16) and its own aspect ratio."""
-        return prepare_crop(crop, self.input_height)
 
     def restore(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]:
         return restore_in_buckets(crops, self.run_batch, input_height=self.input_height, scale=self.scale,

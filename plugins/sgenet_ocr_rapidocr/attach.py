@@ -1,4 +1,4 @@
-"""``sgenet_ocr.hook(engine)`` for a user's own ``rapidocr_onnxruntime.RapidOCR`` object.
+"""``sgenet_ocr.attach(engine)`` for a user's own ``rapidocr_onnxruntime.RapidOCR`` object.
 
 ``RapidOCR.__call__`` resizes/pads the page (``maybe_add_letterbox`` receives the record of
 both), detects boxes, cuts them out with ``get_crop_img_list(img, dt_boxes)``, then runs the
@@ -12,7 +12,7 @@ angle classifier and the recogniser on that list. We shadow three methods on the
   because it turns character positions into page boxes through each crop's size.
 
 The user's call keeps its signature and output format. ``engine(img, use_det=False)`` reads
-the whole image as one line without cutting crops, so nothing is restored there. One hooked object should not be called
+the whole image as one line without cutting crops, so nothing is restored there. One object with a stage attached should not be called
 from several threads at once (the remembered page geometry is per object).
 """
 from __future__ import annotations
@@ -41,7 +41,7 @@ def to_page_quads(boxes, op_record: dict) -> list[np.ndarray]:
     return [((np.asarray(b, dtype=np.float32).reshape(4, 2) - offset) * scale) for b in boxes]
 
 
-def hook_rapidocr(engine, stage) -> Callable[[], None]:
+def attach_to_rapidocr(engine, stage) -> Callable[[], None]:
     """Patch ``engine`` (one instance) to restore small crops; returns the undo function."""
     page = {"op_record": {}, "originals": None}
     letterbox, crop_list = engine.maybe_add_letterbox, engine.get_crop_img_list

@@ -1,4 +1,8 @@
-"""Declarative pipeline presets: ``pipelines/NAME.yaml`` (engine, restorer, options)."""
+"""Declarative pipeline presets: ``NAME.yaml`` files (engine, restorer, options).
+
+The shipped ones sit beside this module (package data, so a ``pip install`` has them too);
+``$SGENET_PIPELINES`` adds folders of one's own, searched first.
+"""
 from __future__ import annotations
 
 import os
@@ -7,16 +11,16 @@ from typing import Any
 
 import yaml
 
-from .errors import UsageError
+from ..errors import UsageError
+from ..options import PRESET_KEYS
 
-PRESET_KEYS = {"engine", "restorer", "min_height", "keep", "device", "engine_options", "restorer_options",
-               "description"}
+SHIPPED = Path(__file__).resolve().parent
 
 
 def preset_dirs() -> list[Path]:
-    """Where named presets are looked up: ``$SGENET_PIPELINES`` (os.pathsep list), then the repo's."""
+    """Where named presets are looked up: ``$SGENET_PIPELINES`` (os.pathsep list), then the shipped ones."""
     dirs = [Path(p) for p in os.environ.get("SGENET_PIPELINES", "").split(os.pathsep) if p]
-    dirs.append(Path(__file__).resolve().parents[1] / "pipelines")
+    dirs.append(SHIPPED)
     return [d for d in dirs if d.is_dir()]
 
 

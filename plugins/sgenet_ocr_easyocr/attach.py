@@ -1,4 +1,4 @@
-"""``sgenet_ocr.hook(reader)`` for a user's own ``easyocr.Reader``.
+"""``sgenet_ocr.attach(reader)`` for a user's own ``easyocr.Reader``.
 
 ``Reader.readtext`` (and ``readtext_batched``) detect boxes and then call
 ``self.recognize(grey_image, horizontal_list, free_list, ...)``. We shadow ``recognize`` on
@@ -21,7 +21,7 @@ import numpy as np
 from sgenet_ocr.errors import PluginError
 
 _ORIGINAL = "__sgenet_ocr_original__"
-_UNHOOK = "__sgenet_ocr_unhook__"
+_DETACH = "__sgenet_ocr_unhook__"
 
 
 def is_easyocr_reader(target: Any) -> bool:
@@ -31,11 +31,11 @@ def is_easyocr_reader(target: Any) -> bool:
     return isinstance(reader_class, type) and isinstance(target, reader_class)
 
 
-def hook_reader(reader, stage) -> Callable[[], None]:
+def attach_to_reader(reader, stage) -> Callable[[], None]:
     """Patch ``reader.recognize`` to run ``stage``; returns the function that undoes it."""
     current = reader.__dict__.get("recognize")
-    if current is not None and hasattr(current, _UNHOOK):
-        getattr(current, _UNHOOK)()  # hooking again replaces the stage, never stacks wrappers
+    if current is not None and hasattr(current, _DETACH):
+        getattr(current, _DETACH)()  # attaching again replaces the stage, never stacks wrappers
     had_own = "recognize" in reader.__dict__
     own = reader.__dict__.get("recognize")
     original = reader.recognize
@@ -47,7 +47,7 @@ def hook_reader(reader, stage) -> Callable[[], None]:
         bound.apply_defaults()
         return _recognize_with_stage(reader, original, dict(bound.arguments), stage)
 
-    def unhook() -> None:
+    def detach() -> None:
         if reader.__dict__.get("recognize") is not recognize:
             return  # already undone
         if had_own:
@@ -56,9 +56,9 @@ def hook_reader(reader, stage) -> Callable[[], None]:
             del reader.recognize
 
     setattr(recognize, _ORIGINAL, original)
-    setattr(recognize, _UNHOOK, unhook)
+    setattr(recognize, _DETACH, detach)
     reader.recognize = recognize
-    return unhook
+    return detach
 
 
 @dataclass

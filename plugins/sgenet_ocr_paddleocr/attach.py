@@ -1,4 +1,4 @@
-"""``sgenet_ocr.hook(ocr)`` for a user's own ``paddleocr.PaddleOCR`` (3.x) object.
+"""``sgenet_ocr.attach(ocr)`` for a user's own ``paddleocr.PaddleOCR`` (3.x) object.
 
 ``PaddleOCR.predict`` (and the deprecated ``ocr``, which calls it) runs PaddleX's OCR pipeline:
 read the page as BGR, optional document pre-processing, text detection, then
@@ -32,7 +32,7 @@ def inner_pipelines(ocr) -> list:
     """The PaddleX ``_OCRPipeline`` objects that do the work behind a ``PaddleOCR`` object."""
     outer = getattr(ocr, "paddlex_pipeline", None)
     if outer is None:
-        raise PluginError("plugin 'paddleocr': only PaddleOCR 3.x objects can be hooked "
+        raise PluginError("plugin 'paddleocr': only PaddleOCR 3.x objects can take the stage "
                           "(this one has no PaddleX pipeline)")
     state = vars(outer)  # not getattr: the wrapper forwards unknown names to its pipeline
     if state.get("_multi_device_inference"):
@@ -43,11 +43,11 @@ def inner_pipelines(ocr) -> list:
         found = [outer]
     if not all("_crop_by_polys" in vars(p) for p in found):
         raise PluginError("plugin 'paddleocr': this PaddleOCR version has no '_crop_by_polys' step "
-                          "to hook; supported: paddleocr 3.x")
+                          "to patch; supported: paddleocr 3.x")
     return found
 
 
-def hook_paddleocr(ocr, stage) -> Callable[[], None]:
+def attach_to_paddleocr(ocr, stage) -> Callable[[], None]:
     """Patch the pipelines behind ``ocr`` to restore small crops; returns the undo function."""
     import numpy as np
 

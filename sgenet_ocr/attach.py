@@ -1,0 +1,66 @@
+"""``attach(obj)`` / ``detach(obj)``: put the restoration stage inside a user's own engine object.
+
+("Hook" is kept for pluggy's hooks; ``sgenet_ocr.hook`` and ``unhook`` remain as the
+documented aliases of :func:`attach` and :func:`detach`.) Engine plugins implement the
+``attach_stage`` hook, in their ``attach.py``, for the object types they know.
+"""
+from __future__ import annotations
+
+from typing import Iterable, TypeVar
+
+from .errors import UsageError
+from .options import DEFAULT_MIN_HEIGHT, resolve_options
+from .plugin_manager import PluginHost, shared_host
+from .stage import build_stage
+
+T = TypeVar("T")
+_UNDO = "_sgenet_ocr_unhook"
+_STAGE = "_sgenet_ocr_stage"
+
+
+def attach(target: T, restorer: str | None = None, min_height: float = DEFAULT_MIN_HEIGHT,
+           device: str = "cpu", plugins: Iterable[str] = (), host: PluginHost | None = None,
+           **restorer_options) -> T:
+    """Make ``target`` (e.g. an ``easyocr.Reader``) restore small crops before recognising them.
+
+    The user's own calls (``reader.readtext(...)``) keep their signature and output format.
+    Attaching to an object that already has a stage replaces it. Returns ``target``; its stage
+    (with running ``stats``) is at ``target._sgenet_ocr_stage``. An attached engine always
+    reads the restored crop: :class:`~sgenet_ocr.pipeline.Pipeline`'s ``keep="confident"``
+    needs a second recognition that happens outside the engine's own call.
+    ``restorer_options`` go to the restorer's factory (e.g. ``weights=``).
+    """
+    host = host or shared_host(tuple(plugins))
+    options = resolve_options(restorer=restorer, min_height=min_height, device=device,
+                              restorer_options=restorer_options)
+    stage = build_stage(host, options)
+    detach(target)
+    undo = host.call("attach_stage", target=target, stage=stage)
+    if undo is None:
+        stage.restorer.close()
+        # Engine plugins name the types they can attach to in a module-level ATTACHABLE_TYPES.
+        known = sorted(t for _, plugin in host.pm.list_name_plugin() for t in getattr(plugin, "ATTACHABLE_TYPES", ()))
+        raise UsageError(
+            f"no plugin knows how to attach the stage to a {type(target).__module__}.{type(target).__qualname__}; "
+            f"supported: {', '.join(known) or 'none'}"
+        )
+    setattr(target, _UNDO, undo)
+    setattr(target, _STAGE, stage)
+    return target
+
+
+def detach(target: T) -> T:
+    """Undo :func:`attach`; a no-op for objects without a stage."""
+    undo = getattr(target, _UNDO, None)
+    if undo is not None:
+        undo()
+        for attr in (_UNDO, _STAGE):
+            try:
+                delattr(target, attr)
+            except AttributeError:
+                pass
+    return target
+
+
+# The names the README has always shown.
+hook, unhook = attach, detach

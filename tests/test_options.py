@@ -1,0 +1,87 @@
+"""StageOptions: resolved once from flags, preset and defaults, frozen, seen by every hook."""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+
+from sgenet_ocr.errors import UsageError
+from sgenet_ocr.keep import DEFAULT_KEEP
+from sgenet_ocr.options import (DEFAULT_ENGINE, DEFAULT_MIN_HEIGHT, StageOptions, parse_key_value,
+                                resolve_options)
+
+
+def test_defaults_come_from_one_place():
+    options = resolve_options()
+    assert (options.engine, options.restorer, options.min_height, options.device, options.keep, options.compare) == \
+        (DEFAULT_ENGINE, None, DEFAULT_MIN_HEIGHT, "cpu", DEFAULT_KEEP, False)
+
+
+def test_flags_win_over_the_preset_which_wins_over_defaults():
+    preset = {"engine": "rapidocr", "keep": "restored", "min_height": 30,
+              "engine_options": {"batch_size": 4, "threads": 1}}
+    flags = {"engine": None, "keep": None, "min_height": 12.0, "engine_options": {"batch_size": 8}}
+    options = resolve_options(flags, preset)
+    assert options.engine == "rapidocr" and options.keep == "restored"  # not None: the preset's
+    assert options.min_height == 12.0
+    assert dict(options.engine_options) == {"batch_size": 8, "threads": 1}
+
+
+def test_plugin_options_go_to_extra_and_read_as_attributes():
+    options = resolve_options({"shout": True, "inputs": ["a.png"]})
+    assert options.extra["shout"] is True and options.shout is True
+    with pytest.raises(AttributeError, match="no option 'whisper'"):
+        options.whisper  # noqa: B018
+
+
+def test_options_are_frozen():
+    options = resolve_options({"engine_options": {"a": 1}})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.min_height = 3
+    with pytest.raises(TypeError):
+        options.engine_options["a"] = 2
+    assert options.replace(restorer="bicubic").restorer == "bicubic" and options.restorer is None
+
+
+@pytest.mark.parametrize("bad", [-1, float("nan"), "tall", None])
+def test_bad_min_height_is_a_usage_error(bad):
+    with pytest.raises(UsageError, match="min_height must be"):
+        StageOptions(min_height=bad)
+
+
+def test_inf_restores_every_crop_and_bad_values_fail_early():
+    assert StageOptions(min_height=math.inf).min_height == math.inf
+    with pytest.raises(UsageError, match="keep policy"):
+        resolve_options(keep="best")
+    with pytest.raises(UsageError, match="unknown device"):
+        resolve_options(device="tpu")
+
+
+def test_key_value_flags_parse_json_values():
+    assert parse_key_value(["batch_size=8", "allowlist=0123", "quantize=false", "name=x=y"], "--engine-option") == \
+        {"batch_size": 8, "allowlist": "0123", "quantize": False, "name": "x=y"}  # 0123 is not JSON: text
+    with pytest.raises(UsageError, match="KEY=VALUE"):
+        parse_key_value(["novalue"], "--engine-option")
+
+
+def test_hooks_see_the_preset_values(tmp_path, capsys):
+    """With a preset, hooks' options carry the preset's keep and engine (they used to be None)."""
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+
+    from sgenet_ocr.pipeline.__main__ import main
+
+    fake = str(Path(__file__).parent / "plugins" / "fake_engine.py")
+    seen = tmp_path / "seen.txt"
+    plugin = tmp_path / "spy.py"
+    plugin.write_text("from sgenet_ocr import hookimpl\n\n@hookimpl\ndef page_done(page, options):\n"
+                      f"    open({str(seen)!r}, 'w').write(f'{{options.engine}} {{options.keep}} {{options.restorer}}')\n")
+    preset = tmp_path / "p.yaml"
+    preset.write_text("engine: sizer\nrestorer: bicubic\nkeep: restored\n")
+    img = tmp_path / "page.png"
+    Image.fromarray(np.full((40, 80, 3), 255, np.uint8)).save(img)
+    assert main([str(img), "--pipeline", str(preset), "--plugin", fake, "--plugin", str(plugin), "-q"]) == 0
+    assert seen.read_text() == "sizer restored bicubic"
