@@ -36,7 +36,9 @@ class GtText:
 
 
 @dataclass
-class Sample:
+class AnnotatedPage:
+    """One page of a benchmark dataset and its annotated texts."""
+
     name: str
     image_path: Path
     items: list[GtText]
@@ -47,7 +49,7 @@ class Dataset:
     name: str
     root: Path
     layout: str  # "icdar2015" or "sroie"
-    samples: list[Sample]
+    samples: list[AnnotatedPage]
     bad_lines: list[str] = field(default_factory=list)  # "file:line: reason"
     images_without_gt: list[str] = field(default_factory=list)
 
@@ -155,6 +157,6 @@ def load_dataset(root: str | Path, limit: int | None = None) -> Dataset:
         layouts.add(layout)
         items, bad = read_annotation(path)
         dataset.bad_lines.extend(bad)
-        dataset.samples.append(Sample(name=image.stem, image_path=image, items=items))
+        dataset.samples.append(AnnotatedPage(name=image.stem, image_path=image, items=items))
     dataset.layout = "+".join(sorted(layouts)) or "empty"
     return dataset

@@ -44,11 +44,11 @@ import numpy as np
 if __package__ in (None, ""):  # run as a file: make ``benchmarks.*`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.datasets import Dataset, Sample, load_dataset  # noqa: E402
+from benchmarks.datasets import Dataset, AnnotatedPage, load_dataset  # noqa: E402
 from benchmarks.matching import IOU_THRESHOLD, match_page  # noqa: E402
 from benchmarks.reuse import MemoRestorer, SharedReader  # noqa: E402
 from benchmarks.scoring import (  # noqa: E402
-    ALL, BUCKETS, Reading, paired_changes, recall_by_bucket, recall_precision_f1, recognition_scores)
+    ALL, TEXT_HEIGHT_BUCKETS, Reading, paired_changes, recall_by_bucket, recall_precision_f1, recognition_scores)
 from sgenet_ocr.cli import ArgumentParser, run_cli  # noqa: E402
 from sgenet_ocr.errors import SgenetOcrError, UsageError  # noqa: E402
 from sgenet_ocr.geometry import perspective_crop, quad_height  # noqa: E402
@@ -65,7 +65,7 @@ CONFIDENT = keep_policy("confident")
 PROTOCOL = {
     "text": "TextZoom: lower-case, keep [0-9a-z]; labels empty after that are not counted",
     "height": "mean of the quad's left and right edges at the benchmark scale, rounded to whole px",
-    "buckets": list(BUCKETS),
+    "buckets": list(TEXT_HEIGHT_BUCKETS),
     "cer": "sum of Levenshtein edits / sum of label characters, on TextZoom-normalised text",
     "e2e": (f"ICDAR 2015 end-to-end: one-to-one greedy pairing by quad IoU >= {IOU_THRESHOLD} "
             "(best first); '###' and empty-label ground truth is don't care; predictions with more "
@@ -136,7 +136,7 @@ def kept_by_policy(policy: KeepPolicy, through_stage: tuple, base: tuple[list, l
 
 
 def run_engine_scale(pipeline: Pipeline, stages: dict[str, RestorationStage], dataset_name: str,
-                     samples: list[Sample], scale: float, examples: int, progress: bool = True,
+                     samples: list[AnnotatedPage], scale: float, examples: int, progress: bool = True,
                      keep_confident: bool = False):
     """Benchmark one engine at one scale for every restorer: ``(tallies, example crops)``.
 
@@ -230,7 +230,7 @@ def rows_for(tally: Tally, pages: int, base: dict[str, Any], baseline: Tally | N
                      "broken_vs_identity": changes.get(bucket, {}).get("broken")})
     by_bucket = recall_by_bucket(tally.e2e_hit, tally.e2e_heights)
     recall, precision, f1 = recall_precision_f1(sum(tally.e2e_hit), len(tally.e2e_hit), tally.predictions)
-    for bucket in (ALL, *BUCKETS):
+    for bucket in (ALL, *TEXT_HEIGHT_BUCKETS):
         whole = bucket == ALL
         rows.append({**base, "measure": "e2e", "bucket": bucket, "n": by_bucket[bucket]["n"],
                      "accuracy": None, "cer": None,

@@ -6,19 +6,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
-from benchmarks.scoring import ALL, BUCKETS
+from benchmarks.scoring import ALL, TEXT_HEIGHT_BUCKETS
+from sgenet_ocr.evaluation.markdown import num, pct  # noqa: F401 - pct/num: also used by run_all
 
 # Finer height bins (rounded px, inclusive upper bounds) for the accuracy-vs-height plot.
 PLOT_BINS = ((8, "<=8"), (12, "9-12"), (16, "13-16"), (24, "17-24"), (32, "25-32"), (48, "33-48"),
              (math.inf, ">48"))
-
-
-def pct(value) -> str:
-    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.1f}"
-
-
-def num(value, digits: int = 3) -> str:
-    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
 def _index(rows: Iterable[dict]) -> dict[tuple, dict]:
@@ -33,8 +26,8 @@ def markdown_table(rows: list[dict]) -> str:
             "e2e recall % | precision % | F1 % | recall <=16 | s/page | restore share % |")
     lines = [head, "|" + "|".join(["---"] * 15) + "|"]
     for ds, engine, scale, restorer in keys:
-        g = {b: index.get((ds, engine, scale, restorer, "gt_boxes", b), {}) for b in (ALL, *BUCKETS)}
-        e = {b: index.get((ds, engine, scale, restorer, "e2e", b), {}) for b in (ALL, *BUCKETS)}
+        g = {b: index.get((ds, engine, scale, restorer, "gt_boxes", b), {}) for b in (ALL, *TEXT_HEIGHT_BUCKETS)}
+        e = {b: index.get((ds, engine, scale, restorer, "e2e", b), {}) for b in (ALL, *TEXT_HEIGHT_BUCKETS)}
         lines.append("| " + " | ".join([
             ds, engine, f"{scale:g}", restorer,
             pct(g["<=16"].get("accuracy")), pct(g["17-32"].get("accuracy")), pct(g[">32"].get("accuracy")),

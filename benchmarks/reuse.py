@@ -14,22 +14,14 @@ document (``sgenet``: batching never changes a crop's output).
 """
 from __future__ import annotations
 
-import hashlib
 import time
 from typing import Sequence
 
 import numpy as np
 
+from sgenet_ocr.imaging import pixels_key
 from sgenet_ocr.restorers import Restorer
 from sgenet_ocr.stage import RestorationStage
-
-
-def pixels_key(crop: np.ndarray) -> bytes:
-    """A digest of a crop's shape, type and pixels."""
-    h = hashlib.blake2b(digest_size=16)
-    h.update(repr((crop.shape, crop.dtype.str)).encode())
-    h.update(np.ascontiguousarray(crop).tobytes())
-    return h.digest()
 
 
 class MemoRestorer(Restorer):
@@ -38,7 +30,7 @@ class MemoRestorer(Restorer):
     def __init__(self, inner: Restorer):
         self.inner = inner
         self.name, self.scale = inner.name, inner.scale
-        self._memo: dict[bytes, tuple[np.ndarray, float]] = {}
+        self._memo: dict[str, tuple[np.ndarray, float]] = {}
         self.charged_seconds = 0.0  # restoration time of the crops returned since the last reset
         self.spent_seconds = 0.0  # time really spent in the inner restorer since the last reset
 

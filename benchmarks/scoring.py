@@ -1,4 +1,7 @@
-"""Scores for the benchmarks: height buckets, word accuracy, CER, recall/precision/F1.
+"""Scores for the benchmarks: text-height buckets, word accuracy, CER, recall/precision/F1.
+
+``TEXT_HEIGHT_BUCKETS`` sort words by their text height on the (scaled) page; the evaluation's
+``LR_HEIGHT_BUCKETS`` (:mod:`sgenet_ocr.evaluation.protocols`) sort word crops by LR height.
 
 Texts are compared in TextZoom form (:func:`sgenet_ocr.metrics.normalize_text`: lower case,
 only ``[0-9a-z]``); labels that normalise to empty are not counted.
@@ -11,11 +14,11 @@ from typing import Iterable, Sequence
 
 from sgenet_ocr.metrics import normalize_text
 
-BUCKETS = ("<=16", "17-32", ">32")
+TEXT_HEIGHT_BUCKETS = ("<=16", "17-32", ">32")
 ALL = "all"
 
 
-def height_bucket(height: float) -> str:
+def text_height_bucket(height: float) -> str:
     """The bucket of a text height in pixels, rounded to the nearest whole pixel first."""
     h = int(math.floor(height + 0.5))
     if h <= 16:
@@ -52,13 +55,13 @@ def recognition_scores(readings: Iterable[Reading]) -> dict[str, dict]:
 
     Buckets without counted words get ``n = 0`` and NaN scores.
     """
-    totals = {b: [0, 0, 0, 0] for b in (ALL, *BUCKETS)}  # words, correct, edits, label chars
+    totals = {b: [0, 0, 0, 0] for b in (ALL, *TEXT_HEIGHT_BUCKETS)}  # words, correct, edits, label chars
     for r in readings:
         label = normalize_text(r.label)
         if not label:
             continue
         pred = normalize_text(r.prediction)
-        for key in (ALL, height_bucket(r.height)):
+        for key in (ALL, text_height_bucket(r.height)):
             t = totals[key]
             t[0] += 1
             t[1] += pred == label
@@ -84,9 +87,9 @@ def recall_precision_f1(hits: int, ground_truth: int, predictions: int) -> tuple
 
 def recall_by_bucket(hit: Sequence[bool], heights: Sequence[float]) -> dict[str, dict]:
     """``{"n", "recall"}`` per bucket and ``all`` for cared-for ground truth."""
-    counts = {b: [0, 0] for b in (ALL, *BUCKETS)}
+    counts = {b: [0, 0] for b in (ALL, *TEXT_HEIGHT_BUCKETS)}
     for h, ok in zip(heights, hit):
-        for key in (ALL, height_bucket(h)):
+        for key in (ALL, text_height_bucket(h)):
             counts[key][0] += 1
             counts[key][1] += bool(ok)
     return {k: {"n": n, "recall": good / n if n else math.nan} for k, (n, good) in counts.items()}
@@ -101,7 +104,7 @@ def paired_changes(readings: Sequence[Reading], baseline: Sequence[Reading]) -> 
     """
     if len(readings) != len(baseline):
         raise ValueError(f"paired readings differ in length: {len(readings)} vs {len(baseline)}")
-    out = {b: {"fixed": 0, "broken": 0} for b in (ALL, *BUCKETS)}
+    out = {b: {"fixed": 0, "broken": 0} for b in (ALL, *TEXT_HEIGHT_BUCKETS)}
     for now, before in zip(readings, baseline):
         label = normalize_text(now.label)
         if not label:
@@ -110,5 +113,5 @@ def paired_changes(readings: Sequence[Reading], baseline: Sequence[Reading]) -> 
         if right_now != right_before:
             key = "fixed" if right_now else "broken"
             out[ALL][key] += 1
-            out[height_bucket(now.height)][key] += 1
+            out[text_height_bucket(now.height)][key] += 1
     return out

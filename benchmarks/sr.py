@@ -13,7 +13,6 @@ Example::
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import sys
 import tempfile
@@ -22,9 +21,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from sgenet_ocr.cli import ArgumentParser, run_cli
+from sgenet_ocr.evaluation.markdown import num, pct
+from sgenet_ocr.evaluation.protocols import LR_HEIGHT_BUCKETS
 
 DEV_CROP_SETS = ("ic15_words_dev",)  # evaluation crops; the *_train sets trained the model
-LR_BUCKETS = ("<=8", "9-12", "13-16", ">16")
 
 
 def evaluate_once(data: Path, protocol: str, restorers: str, recognizers: str, limit: int | None,
@@ -33,7 +33,8 @@ def evaluate_once(data: Path, protocol: str, restorers: str, recognizers: str, l
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "eval.json"
         command = [sys.executable, "-m", "sgenet_ocr.evaluate", "--data", str(data), "--protocol", protocol,
-                   "--restorers", restorers, "--recognizers", recognizers, "--json", str(out), *extra]
+                   "--restorers", restorers, "--recognizers", recognizers, "--json", str(out),
+                   "--keep", "restored", *extra]  # the SR rows themselves; e2e scores the keep policy
         if limit:
             command += ["--limit", str(limit)]
         done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -44,26 +45,20 @@ def evaluate_once(data: Path, protocol: str, restorers: str, recognizers: str, l
         return json.loads(out.read_text(encoding="utf-8"))
 
 
-def _fmt(value, scale: float = 100.0, digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value * scale:.{digits}f}"
-
-
 def markdown_table(rows: list[dict]) -> str:
     """One line per crop set x protocol x recogniser x restorer: accuracy by LR height, PSNR, SSIM."""
     index = {(r.get("dataset"), r["protocol"], r["recognizer"], r["restorer"], r["bucket"]): r for r in rows}
     keys = list(dict.fromkeys((r.get("dataset"), r["protocol"], r["recognizer"], r["restorer"]) for r in rows))
-    head = "| crops | protocol | recogniser | restorer | " + " | ".join(f"acc % {b}" for b in LR_BUCKETS) + \
+    head = "| crops | protocol | recogniser | restorer | " + " | ".join(f"acc % {b}" for b in LR_HEIGHT_BUCKETS) + \
            " | acc % all | n all | PSNR dB | SSIM |"
     lines = [head, "|" + "|".join(["---"] * (head.count("|") - 1)) + "|"]
     for key in keys:
-        cell = {b: index.get((*key, b), {}) for b in (*LR_BUCKETS, "all")}
+        cell = {b: index.get((*key, b), {}) for b in (*LR_HEIGHT_BUCKETS, "all")}
         whole = cell["all"]
         lines.append("| " + " | ".join([
-            str(key[0]), key[1], key[2], key[3], *(_fmt(cell[b].get("accuracy")) for b in LR_BUCKETS),
-            _fmt(whole.get("accuracy")), str(whole.get("n", "–")), _fmt(whole.get("psnr"), 1, 2),
-            _fmt(whole.get("ssim"), 1, 3)]) + " |")
+            str(key[0]), key[1], key[2], key[3], *(pct(cell[b].get("accuracy")) for b in LR_HEIGHT_BUCKETS),
+            pct(whole.get("accuracy")), str(whole.get("n", "–")), num(whole.get("psnr"), 2),
+            num(whole.get("ssim"), 3)]) + " |")
     return "\n".join(lines)
 
 

@@ -36,9 +36,10 @@ from tqdm import tqdm
 
 from .cli import ArgumentParser, run_cli
 from .errors import UsageError
-from .evaluation.cache import CachedRestorer, RecognitionCache, image_key
-from .evaluation.protocols import BUCKETS, PROTOCOLS, Sample, load_samples
+from .evaluation.cache import CachedRestorer, RecognitionCache
+from .evaluation.protocols import LR_HEIGHT_BUCKETS, PROTOCOLS, WordPair, load_samples
 from .evaluation.scoring import make_rows, quality
+from .imaging import pixels_key
 from .keep import DEFAULT_KEEP, KEEP_CHOICES, keep_policy
 from .metrics import word_correct
 from .options import StageOptions
@@ -61,7 +62,7 @@ def _split_names(text: str, what: str) -> list[str]:
     return names
 
 
-def restore_samples(host, name: str, samples: Sequence[Sample], device: str, weights: str | None,
+def restore_samples(host, name: str, samples: Sequence[WordPair], device: str, weights: str | None,
                     min_height: int, cache: str | Path | None = None) -> tuple[list[np.ndarray], float]:
     """Outputs of restorer ``name`` for every LR crop, and seconds spent restoring.
 
@@ -100,7 +101,7 @@ def recognize_images(engine, images: Sequence[np.ndarray], desc: str, recognizer
     from .imaging import to_order
 
     cache = cache if cache is not None else RecognitionCache()
-    keys = [image_key(im) for im in images]
+    keys = [pixels_key(im) for im in images]
     todo = [i for i, k in enumerate(keys) if cache.get(recognizer, k, need_confidence) is None]
     todo = list({keys[i]: i for i in todo}.values())  # duplicates are read once
     for start in tqdm(range(0, len(todo), CHUNK), desc=desc, unit="chunk", leave=False):
@@ -213,7 +214,7 @@ def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recogniz
         "recognizers": list(recognizers),
         "recognizer_engines": {r: engine_name(r) for r in recognizers}, "engine_versions": versions,
         "limit": limit, "samples": len(samples), "skipped_empty_labels": skipped,
-        "bucket_counts": {b: sum(s.bucket == b for s in samples) for b in BUCKETS},
+        "bucket_counts": {b: sum(s.bucket == b for s in samples) for b in LR_HEIGHT_BUCKETS},
         "device": device, "min_height": min_height, "keep": keep, "hr_reference": include_hr, "weights": _weights_info(restorers, weights),
         "restore_seconds_per_crop": {k: round(v / len(samples), 5) for k, v in seconds.items()},
         "platform": platform.platform(),
@@ -240,7 +241,7 @@ def _write_grid(path, samples, outputs, texts, recognizer: str, restorers: Seque
     from .evaluation.grid import save_grid
 
     chosen: list[int] = []
-    for bucket in BUCKETS:
+    for bucket in LR_HEIGHT_BUCKETS:
         chosen += [i for i, s in enumerate(samples) if s.bucket == bucket][:GRID_PER_BUCKET]
     columns = ["lr"] + [r for r in restorers if r != "identity"] + (["hr"] if "hr" in outputs else [])
     source = {"lr": "identity" if "identity" in restorers else None}
@@ -260,7 +261,7 @@ def _write_grid(path, samples, outputs, texts, recognizer: str, restorers: Seque
 def print_table(result: dict) -> None:
     """Accuracy by recogniser x restorer for every bucket (the ``all`` split)."""
     rows = [r for r in result["rows"] if r.get("split", "all") == "all"]
-    buckets = ("all",) + BUCKETS
+    buckets = ("all",) + LR_HEIGHT_BUCKETS
     print(f"{'recognizer':<10} {'restorer':<9} " + " ".join(f"{b:>13}" for b in buckets) + "   psnr   ssim")
     for row_key in dict.fromkeys((r["recognizer"], r["restorer"]) for r in rows):
         cells, tail = [], ""

@@ -1,6 +1,7 @@
 """Loading images safely and converting them to the RGB ``uint8`` arrays the core works in."""
 from __future__ import annotations
 
+import hashlib
 import io
 import warnings
 from pathlib import Path
@@ -117,6 +118,15 @@ def resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
     """Bicubic resize (antialiased when shrinking) of a ``uint8`` image."""
     width, height = max(1, int(width)), max(1, int(height))
     return np.asarray(Image.fromarray(image).resize((width, height), Image.BICUBIC))
+
+
+def pixels_key(image: np.ndarray) -> str:
+    """A digest of an image's shape and pixels: the key of every cache of readings or
+    restorations (evaluation files, benchmark memos), so equal crops are computed once."""
+    data = np.ascontiguousarray(image)
+    digest = hashlib.sha1(str(data.shape).encode())
+    digest.update(data.tobytes())
+    return digest.hexdigest()
 
 
 def list_images(folder: Path) -> list[Path]:

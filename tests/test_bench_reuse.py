@@ -8,7 +8,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.reuse import MemoRestorer, pixels_key, same_pixels  # noqa: E402
+from benchmarks.reuse import MemoRestorer, same_pixels  # noqa: E402
+from sgenet_ocr.imaging import pixels_key  # noqa: E402
 from sgenet_ocr.restorers import BicubicRestorer  # noqa: E402
 
 

@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.scoring import (  # noqa: E402
-    Reading, edit_distance, height_bucket, paired_changes, recall_by_bucket, recall_precision_f1,
+    Reading, edit_distance, text_height_bucket, paired_changes, recall_by_bucket, recall_precision_f1,
     recognition_scores)
 
 
@@ -19,7 +19,7 @@ from benchmarks.scoring import (  # noqa: E402
     (32, "17-32"), (32.4, "17-32"), (32.5, ">32"), (200, ">32"),
 ])
 def test_height_bucket_edges(height, bucket):
-    assert height_bucket(height) == bucket
+    assert text_height_bucket(height) == bucket
 
 
 @pytest.mark.parametrize("a, b, distance", [

@@ -11,7 +11,7 @@ from PIL import Image
 
 from sgenet_ocr.errors import UsageError
 from sgenet_ocr.evaluate import RECOGNIZER_ENGINES, engine_name, evaluate, main
-from sgenet_ocr.evaluation.protocols import BUCKETS, Sample, degrade, height_bucket, load_samples
+from sgenet_ocr.evaluation.protocols import LR_HEIGHT_BUCKETS, WordPair, degrade, lr_height_bucket, load_samples
 from sgenet_ocr.evaluation.scoring import make_rows, quality
 from sgenet_ocr.metrics import normalize_text, psnr, ssim, word_accuracy, word_correct
 
@@ -48,14 +48,14 @@ def test_protocols_shrink_the_crop_as_documented():
     blurred, plain = degrade(hr, "half-blur"), degrade(hr, "half")
     assert blurred.shape == plain.shape and not np.array_equal(blurred, plain)
     assert np.array_equal(degrade(hr, "half-blur"), blurred)  # deterministic
-    assert [height_bucket(h) for h in (8, 9, 12, 13, 16, 17)] == ["<=8", "9-12", "9-12", "13-16", "13-16", ">16"]
+    assert [lr_height_bucket(h) for h in (8, 9, 12, 13, 16, 17)] == ["<=8", "9-12", "9-12", "13-16", "13-16", ">16"]
     with pytest.raises(UsageError):
         degrade(hr, "quarter")
 
 
 def test_quality_compares_at_the_documented_sizes():
     hr = np.random.default_rng(2).integers(0, 256, (20, 60, 3), dtype=np.uint8)
-    sample = Sample(degrade(hr, "half"), hr, "x")
+    sample = WordPair(degrade(hr, "half"), hr, "x")
     p_identity, _ = quality(sample.lr, sample)           # LR upsampled to HR size
     p_perfect, s_perfect = quality(hr, sample)           # same size as HR
     p_bigger, _ = quality(np.asarray(Image.fromarray(hr).resize((120, 40))), sample)  # HR resized up
@@ -65,14 +65,14 @@ def test_quality_compares_at_the_documented_sizes():
 
 def test_rows_cover_every_bucket_and_split():
     rng = np.random.default_rng(3)
-    samples = [Sample(rng.integers(0, 256, (h, 3 * h, 3), dtype=np.uint8),
+    samples = [WordPair(rng.integers(0, 256, (h, 3 * h, 3), dtype=np.uint8),
                       rng.integers(0, 256, (2 * h, 6 * h, 3), dtype=np.uint8), "ab", split)
                for h, split in ((7, "easy"), (10, "easy"), (14, "hard"), (20, "hard"))]
     rows = make_rows(samples, "textzoom", "bicubic", "ppocr", ["ab", "x", "AB", "ab"], [(20.0, 0.5)] * 4)
     assert {r["split"] for r in rows} == {"all", "easy", "hard"}
     overall = [r for r in rows if r["split"] == "all" and r["bucket"] == "all"][0]
     assert overall["n"] == 4 and overall["accuracy"] == 0.75 and overall["psnr"] == 20.0
-    assert {r["bucket"] for r in rows} == {"all", *BUCKETS}
+    assert {r["bucket"] for r in rows} == {"all", *LR_HEIGHT_BUCKETS}
     assert ROW_KEYS <= set(overall)
 
 
@@ -116,14 +116,15 @@ def test_real_crops_with_a_real_recogniser(shared_data, tmp_path):
     assert overall["hr"]["psnr"] is None and overall["bicubic"]["psnr"] > 15
     assert overall["bicubic+confident"]["psnr"] is None  # the kept image differs word by word
     # The kept readings are the more confident ones, as cached.
-    from sgenet_ocr.evaluation.cache import RecognitionCache, image_key
+    from sgenet_ocr.evaluation.cache import RecognitionCache
+    from sgenet_ocr.imaging import pixels_key
     from sgenet_ocr.keep import keep_policy
     from sgenet_ocr.restorers import BicubicRestorer
 
     samples, _ = load_samples(data, "half", 6)
     memo = RecognitionCache(cache)
-    lr = [memo.get("ppocr", image_key(s.lr), need_confidence=True) for s in samples]
-    up = [memo.get("ppocr", image_key(im), need_confidence=True) for im in BicubicRestorer().restore([s.lr for s in samples])]
+    lr = [memo.get("ppocr", pixels_key(s.lr), need_confidence=True) for s in samples]
+    up = [memo.get("ppocr", pixels_key(im), need_confidence=True) for im in BicubicRestorer().restore([s.lr for s in samples])]
     assert None not in lr + up
     kept, _ = keep_policy("confident").apply(lr, up)
     expected = word_accuracy([text for text, _ in kept], [s.label for s in samples])[0]
@@ -168,18 +169,19 @@ def test_unknown_keep_policy_is_a_usage_error():
 
 
 def test_caches_reuse_readings_and_restorations(tmp_path):
-    from sgenet_ocr.evaluation.cache import CachedRestorer, RecognitionCache, image_key
+    from sgenet_ocr.evaluation.cache import CachedRestorer, RecognitionCache
+    from sgenet_ocr.imaging import pixels_key
     from sgenet_ocr.restorers import BicubicRestorer
 
     image = np.random.default_rng(5).integers(0, 256, (12, 30, 3), dtype=np.uint8)
     cache = RecognitionCache(tmp_path / "c.json")
-    cache.put("ppocr", image_key(image), "exit", 0.75)
+    cache.put("ppocr", pixels_key(image), "exit", 0.75)
     cache.entries["ppocr"]["older"] = "road"  # a file written before confidences were kept
     cache.save()
     again = RecognitionCache(tmp_path / "c.json")
-    assert again.get("ppocr", image_key(image)) == ("exit", 0.75) and again.get("easyocr", image_key(image)) is None
+    assert again.get("ppocr", pixels_key(image)) == ("exit", 0.75) and again.get("easyocr", pixels_key(image)) is None
     assert again.get("ppocr", "older") == ("road", None) and again.get("ppocr", "older", need_confidence=True) is None
-    assert image_key(image) != image_key(image[:, :29])
+    assert pixels_key(image) != pixels_key(image[:, :29])
 
     built = []
     def factory():

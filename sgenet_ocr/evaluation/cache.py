@@ -3,25 +3,20 @@
 Within one evaluation, crops the stage left unchanged share the identity restorer's reading;
 with a cache file (``--cache``), HR crops shared by the ``half``/``third``/``half-blur``
 protocols and baseline readings are reused across runs (e.g. when only new SGENet weights
-are evaluated). Keys are ``sha1(shape + pixels)``; values ``[text, confidence]`` (files from
-before confidences were kept hold the bare text: such a reading counts as missing when its
-confidence is needed, and is read again).
+are evaluated). Keys are :func:`sgenet_ocr.imaging.pixels_key` (``sha1(shape + pixels)``, the
+benchmarks' memos use it too); values ``[text, confidence]`` (files from before confidences were
+kept hold the bare text: such a reading counts as missing when its confidence is needed, and is
+read again).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 
 import numpy as np
 
-
-def image_key(image: np.ndarray) -> str:
-    data = np.ascontiguousarray(image)
-    digest = hashlib.sha1(str(data.shape).encode())
-    digest.update(data.tobytes())
-    return digest.hexdigest()
+from ..imaging import pixels_key
 
 
 class RecognitionCache:
@@ -69,7 +64,7 @@ class CachedRestorer:
     def restore(self, crops):
         from PIL import Image
 
-        paths = [self.folder / f"{image_key(c)}.png" for c in crops]
+        paths = [self.folder / f"{pixels_key(c)}.png" for c in crops]
         todo = [i for i, p in enumerate(paths) if not p.is_file()]
         if todo:
             self.inner = self.inner or self.factory()

@@ -7,8 +7,9 @@
 * ``half-blur``: ``half``, then a Gaussian blur (sigma ``BLUR_SIGMA`` px at LR scale) and JPEG
   at quality ``JPEG_QUALITY``: out-of-focus, compressed small text.
 
-The LR text height (the LR crop's height: word crops are tight boxes) sorts pairs into the
-buckets ``<=8``, ``9-12``, ``13-16`` and ``>16``.
+The LR text height (the LR crop's height: word crops are tight boxes) sorts pairs into
+:data:`LR_HEIGHT_BUCKETS` ``<=8``, ``9-12``, ``13-16`` and ``>16`` (not the benchmarks'
+``TEXT_HEIGHT_BUCKETS``, which sort words by their text height on a page).
 """
 from __future__ import annotations
 
@@ -20,18 +21,20 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from ..errors import UsageError
+from ..imaging import resize  # PIL bicubic: antialiased when shrinking
 from ..metrics import normalize_text
 
 PROTOCOLS = ("textzoom", "half", "third", "half-blur")
-BUCKETS = ("<=8", "9-12", "13-16", ">16")
+LR_HEIGHT_BUCKETS = ("<=8", "9-12", "13-16", ">16")
 BLUR_SIGMA = 0.8
 JPEG_QUALITY = 50
 _FACTORS = {"half": 2, "third": 3, "half-blur": 2}
 
 
 @dataclass
-class Sample:
-    """One evaluation item: RGB ``uint8`` LR and HR, the word, its split and source."""
+class WordPair:
+    """One evaluation item, a word crop's LR/HR pair: RGB ``uint8`` LR and HR, the word, its split
+    and source."""
 
     lr: np.ndarray
     hr: np.ndarray
@@ -41,10 +44,10 @@ class Sample:
 
     @property
     def bucket(self) -> str:
-        return height_bucket(self.lr.shape[0])
+        return lr_height_bucket(self.lr.shape[0])
 
 
-def height_bucket(height: int) -> str:
+def lr_height_bucket(height: int) -> str:
     if height <= 8:
         return "<=8"
     if height <= 12:
@@ -54,20 +57,15 @@ def height_bucket(height: int) -> str:
     return ">16"
 
 
-def _resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    # PIL's bicubic widens its kernel when shrinking: an antialiased downscale.
-    return np.asarray(Image.fromarray(image).resize((max(1, width), max(1, height)), Image.Resampling.BICUBIC))
-
-
 def degrade(hr: np.ndarray, protocol: str) -> np.ndarray:
     """The LR image of a native crop under ``protocol`` (deterministic)."""
     if protocol == "textzoom":
-        return _resize(_resize(hr, 128, 32), 64, 16)
+        return resize(resize(hr, 128, 32), 64, 16)
     if protocol not in _FACTORS:
         raise UsageError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
     f = _FACTORS[protocol]
     h, w = hr.shape[:2]
-    lr = _resize(hr, max(2, int(round(w / f))), max(2, int(round(h / f))))
+    lr = resize(hr, max(2, int(round(w / f))), max(2, int(round(h / f))))
     if protocol == "half-blur":
         blurred = Image.fromarray(lr).filter(ImageFilter.GaussianBlur(radius=BLUR_SIGMA))
         buffer = io.BytesIO()
@@ -79,10 +77,10 @@ def degrade(hr: np.ndarray, protocol: str) -> np.ndarray:
 
 def reference(hr: np.ndarray, protocol: str) -> np.ndarray:
     """The HR image a protocol compares against (128x32 for ``textzoom`` crops)."""
-    return _resize(hr, 128, 32) if protocol == "textzoom" else hr
+    return resize(hr, 128, 32) if protocol == "textzoom" else hr
 
 
-def load_samples(data: str | Path, protocol: str, limit: int | None = None) -> tuple[list[Sample], int]:
+def load_samples(data: str | Path, protocol: str, limit: int | None = None) -> tuple[list[WordPair], int]:
     """Samples of a crops folder or TextZoom LMDB (or its easy/medium/hard folder).
 
     Words whose label is empty under the TextZoom protocol are skipped; returns
@@ -93,7 +91,7 @@ def load_samples(data: str | Path, protocol: str, limit: int | None = None) -> t
     if protocol not in PROTOCOLS:
         raise UsageError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
     path = Path(data)
-    samples: list[Sample] = []
+    samples: list[WordPair] = []
     skipped = 0
     if (path / "labels.tsv").is_file():
         from ..data.crops import load_crops
@@ -104,7 +102,7 @@ def load_samples(data: str | Path, protocol: str, limit: int | None = None) -> t
                 continue
             if limit is not None and len(samples) >= limit:
                 break
-            samples.append(Sample(degrade(crop.image, protocol), reference(crop.image, protocol),
+            samples.append(WordPair(degrade(crop.image, protocol), reference(crop.image, protocol),
                                   crop.label, "all", crop.source))
         return samples, skipped
     if not path.exists():
@@ -122,7 +120,7 @@ def load_samples(data: str | Path, protocol: str, limit: int | None = None) -> t
                 continue
             # LMDB pairs are used as stored for textzoom; other protocols degrade the HR.
             lr = pair.lr if protocol == "textzoom" else degrade(pair.hr, protocol)
-            samples.append(Sample(lr, pair.hr, pair.label, split, f"{path.name}/{split}/{index + 1}"))
+            samples.append(WordPair(lr, pair.hr, pair.label, split, f"{path.name}/{split}/{index + 1}"))
             taken += 1
         db.close()
     return samples, skipped

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from ..cli import run_cli
 from ..errors import UsageError
-from .protocols import BUCKETS
+from .markdown import num, pct
+from .protocols import LR_HEIGHT_BUCKETS
 
 RESTORER_ORDER = ("identity", "bicubic", "sgenet", "hr")
 
@@ -18,7 +19,7 @@ RESTORER_ORDER = ("identity", "bicubic", "sgenet", "hr")
 def _cell(row: dict | None) -> str:
     if row is None or row["accuracy"] is None:
         return "-"
-    return f"{100 * row['accuracy']:.1f} ({row['n']})"
+    return f"{pct(row['accuracy'])} ({row['n']})"
 
 
 def table(result: dict) -> str:
@@ -28,7 +29,7 @@ def table(result: dict) -> str:
     index = {(r["recognizer"], r["restorer"], r["bucket"]): r for r in rows}
     restorers = [r for r in RESTORER_ORDER if any(k[1] == r for k in index)]
     restorers += sorted({k[1] for k in index} - set(restorers))
-    buckets = ("all",) + BUCKETS
+    buckets = ("all",) + LR_HEIGHT_BUCKETS
     lines = [
         f"**{settings['protocol']}** on `{Path(settings['data']).name}`: {settings['samples']} words"
         + (f" (first {settings['limit']})" if settings.get("limit") else "")
@@ -44,8 +45,7 @@ def table(result: dict) -> str:
             if overall is None:
                 continue
             cells = [_cell(index.get((recognizer, restorer, b))) for b in buckets]
-            psnr = "-" if overall["psnr"] is None else f"{overall['psnr']:.2f}"
-            ssim = "-" if overall["ssim"] is None else f"{overall['ssim']:.4f}"
+            psnr, ssim = num(overall["psnr"], 2, missing="-"), num(overall["ssim"], 4, missing="-")
             name = f"**{restorer}**" if restorer == "sgenet" else restorer
             lines.append(f"| {recognizer} | {name} | " + " | ".join(cells) + f" | {psnr} | {ssim} |")
     return "\n".join(lines) + "\n"

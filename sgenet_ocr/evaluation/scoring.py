@@ -10,34 +10,30 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from PIL import Image
 
+from ..imaging import resize
 from ..metrics import mean, psnr, ssim, word_correct
-from .protocols import BUCKETS, Sample
+from .protocols import LR_HEIGHT_BUCKETS, WordPair
 
 
-def _resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    return np.asarray(Image.fromarray(image).resize((width, height), Image.Resampling.BICUBIC))
-
-
-def quality(output: np.ndarray, sample: Sample) -> tuple[float, float]:
+def quality(output: np.ndarray, sample: WordPair) -> tuple[float, float]:
     """``(psnr, ssim)`` of a restorer output against the sample's HR (see module doc)."""
     hr = sample.hr
     if output.shape[:2] == sample.lr.shape[:2] and output.shape[:2] != hr.shape[:2]:
-        output = _resize(output, hr.shape[1], hr.shape[0])
+        output = resize(output, hr.shape[1], hr.shape[0])
     elif output.shape[:2] != hr.shape[:2]:
-        hr = _resize(hr, output.shape[1], output.shape[0])
+        hr = resize(hr, output.shape[1], output.shape[0])
     return psnr(output, hr), ssim(output, hr)
 
 
-def make_rows(samples: Sequence[Sample], protocol: str, restorer: str, recognizer: str,
+def make_rows(samples: Sequence[WordPair], protocol: str, restorer: str, recognizer: str,
               texts: Sequence[str], scores: Sequence[tuple[float, float]] | None) -> list[dict]:
     """One row per (split, bucket), including ``all`` for both."""
     splits = sorted({s.split for s in samples})
     split_names = ["all"] + [s for s in splits if s != "all"] if len(splits) > 1 else ["all"]
     rows = []
     for split in split_names:
-        for bucket in ("all",) + BUCKETS:
+        for bucket in ("all",) + LR_HEIGHT_BUCKETS:
             idx = [i for i, s in enumerate(samples)
                    if (split == "all" or s.split == split) and (bucket == "all" or s.bucket == bucket)]
             verdicts = [word_correct(texts[i], samples[i].label) for i in idx]
