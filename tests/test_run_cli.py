@@ -1,0 +1,66 @@
+"""run_cli: every command-line entry point prints one-line errors with the documented exit codes."""
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+from sgenet_ocr.cli import run_cli
+from sgenet_ocr.errors import EXIT_CODES, ModelError, UsageError
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks.*
+
+# (module, bad arguments, the command's error prefix)
+ENTRY_POINTS = [
+    ("sgenet_ocr.pipeline.__main__", ["--no-such-flag"], "sgenet-ocr: error: "),
+    ("sgenet_ocr.export", ["--no-such-flag"], "sgenet-ocr export: error: "),
+    ("sgenet_ocr.evaluate", ["--no-such-flag"], "sgenet-ocr evaluate: error: "),
+    ("sgenet_ocr.train", ["--no-such-flag"], "sgenet-ocr train: error: "),
+    ("sgenet_ocr.data.textzoom", ["--no-such-flag"], "sgenet-ocr textzoom: error: "),
+    ("sgenet_ocr.evaluation.report", [], "sgenet-ocr report: error: "),
+    ("benchmarks.e2e", ["--no-such-flag"], "sgenet-ocr e2e: error: "),
+    ("benchmarks.run_all", ["--no-such-flag"], "sgenet-ocr run_all: error: "),
+    ("benchmarks.sr", ["--no-such-flag"], "sgenet-ocr sr: error: "),
+]
+
+
+def one_line(err: str, prefix: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(prefix), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+@pytest.mark.parametrize("module, argv, prefix", ENTRY_POINTS, ids=[m for m, _, _ in ENTRY_POINTS])
+def test_every_entry_point_reports_usage_errors_in_one_line(module, argv, prefix, capsys):
+    main = importlib.import_module(module).main
+    assert main(argv) == UsageError.exit_code
+    one_line(capsys.readouterr().err, prefix)
+
+
+@pytest.mark.parametrize("module", ["sgenet_ocr.export", "sgenet_ocr.evaluate", "benchmarks.e2e"])
+def test_help_exits_zero(module, capsys):
+    assert importlib.import_module(module).main(["--help"]) == 0
+    assert "usage" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("raised, code, text", [
+    (ModelError("weights file x is corrupt"), 6, "weights file x is corrupt"),
+    (ValueError("a bug\nover two lines"), 1, "internal error: ValueError: a bug over two lines"),
+    (KeyboardInterrupt(), 130, "interrupted"),
+])
+def test_failures_become_one_line_and_an_exit_code(raised, code, text, capsys):
+    def body(argv):
+        raise raised
+
+    assert run_cli("demo", body, []) == code
+    assert one_line(capsys.readouterr().err, "sgenet-ocr demo: error: ").endswith(text)
+    assert code in EXIT_CODES
+
+
+def test_bodies_may_return_results_or_nothing():
+    assert run_cli(None, lambda argv: None) == 0
+    assert run_cli(None, lambda argv: {"rows": []}) == 0
+    assert run_cli(None, lambda argv: 3) == 3
