@@ -31,7 +31,9 @@ def attach(target: T, restorer: str | None = None, min_height: float = DEFAULT_M
     ``restorer_options`` go to the restorer's factory (e.g. ``weights=``).
     """
     host = host or shared_host(tuple(plugins))
-    options = resolve_options(restorer=restorer, min_height=min_height, device=device,
+    kind = f"{type(target).__module__}.{type(target).__qualname__}"
+    # Hooks see the user's object type as the engine: no engine of ours runs here.
+    options = resolve_options(engine=kind, restorer=restorer, min_height=min_height, device=device,
                               restorer_options=restorer_options)
     stage = build_stage(host, options)
     detach(target)
@@ -41,7 +43,7 @@ def attach(target: T, restorer: str | None = None, min_height: float = DEFAULT_M
         # Engine plugins name the types they can attach to in a module-level ATTACHABLE_TYPES.
         known = sorted(t for _, plugin in host.pm.list_name_plugin() for t in getattr(plugin, "ATTACHABLE_TYPES", ()))
         raise UsageError(
-            f"no plugin knows how to attach the stage to a {type(target).__module__}.{type(target).__qualname__}; "
+            f"no plugin knows how to attach the stage to a {kind}; "
             f"supported: {', '.join(known) or 'none'}"
         )
     setattr(target, _UNDO, undo)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -16,9 +16,6 @@ from .devices import parse_device
 from .errors import PluginError
 from .geometry import quad_height
 from .options import StageOptions
-
-if TYPE_CHECKING:
-    from .plugin_manager import PluginHost
 
 
 @dataclass
@@ -32,7 +29,7 @@ class StageStats:
 
 @dataclass
 class RestorationStage:
-    host: "PluginHost"
+    host: Any  # the PluginHost (not imported: the plugin manager's hookspecs name this class)
     restorer: Any  # a sgenet_ocr.restorers.Restorer
     options: Any  # StageOptions (anything with ``min_height`` does, e.g. in tests)
     stats: StageStats = field(default_factory=StageStats)
@@ -80,7 +77,7 @@ def default_restorer() -> str:
     return "sgenet" if has_pretrained("sgenet") else "bicubic"
 
 
-def check_stage_settings(host: "PluginHost", options: StageOptions) -> None:
+def check_stage_settings(host, options: StageOptions) -> None:
     """The cheap checks of :func:`build_stage`, run before anything heavy loads: a device that
     exists here and (when named) a known restorer, listing the known ones. (``min_height``,
     ``keep`` and the device's name are checked when the options are made.)"""
@@ -89,7 +86,7 @@ def check_stage_settings(host: "PluginHost", options: StageOptions) -> None:
         host.restorers.factory(options.restorer)
 
 
-def build_stage(host: "PluginHost", options: StageOptions, preferred: str | None = None) -> RestorationStage:
+def build_stage(host, options: StageOptions, preferred: str | None = None) -> RestorationStage:
     """Create the restorer and the stage around it.
 
     The restorer is ``options.restorer``, else ``preferred`` (the engine's choice), else

@@ -187,3 +187,31 @@ def test_hook_validates_settings_like_the_pipeline():
         sgenet_ocr.hook(object(), restorer="bicubic", min_height=-1)
     with pytest.raises(UsageError, match="unknown restorer 'nope'"):
         sgenet_ocr.hook(object(), restorer="nope")
+
+
+def test_attach_reuses_one_host_and_names_the_users_object(tmp_path, monkeypatch):
+    import importlib
+
+    import sgenet_ocr
+    from sgenet_ocr.plugin_manager import shared_host
+
+    (tmp_path / "toy_engine2.py").write_text(textwrap.dedent("""
+        from sgenet_ocr import hookimpl
+
+        class Toy:
+            pass
+
+        @hookimpl
+        def attach_stage(target, stage):
+            return (lambda: None) if isinstance(target, Toy) else None
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    toy = importlib.import_module("toy_engine2").Toy()
+    sgenet_ocr.attach(toy, restorer="bicubic", plugins=["toy_engine2"])
+    first = toy._sgenet_ocr_stage
+    sgenet_ocr.attach(toy, restorer="identity", plugins=["toy_engine2"])  # replaces the stage
+    assert toy._sgenet_ocr_stage.host is first.host is shared_host(("toy_engine2",))
+    assert toy._sgenet_ocr_stage.options.engine == "toy_engine2.Toy"
+    assert toy._sgenet_ocr_stage.options.restorer == "identity"
+    sgenet_ocr.detach(toy)
+    assert not hasattr(toy, "_sgenet_ocr_stage")
