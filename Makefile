@@ -14,8 +14,9 @@ CV     := 4.10.0.84
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
-	@command -v tesseract >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null; }
+	# Tesseract for its engine; Ghostscript for OCRmyPDF (PDF/A output)
+	@command -v tesseract >/dev/null 2>&1 && command -v gs >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq tesseract-ocr tesseract-ocr-eng ghostscript >/dev/null; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# torch and torchvision first, pinned to the builds that import together on CPU
 	$(PIP) install torch==2.14.1 torchvision==0.29.1

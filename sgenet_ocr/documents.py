@@ -1,0 +1,122 @@
+"""Multi-page input: PDF pages (rendered with pypdfium2), every page of a TIFF, every frame of an
+animated GIF/WebP/PNG. Single-page images go through :func:`~sgenet_ocr.imaging.load_image`
+unchanged, so they read exactly as before.
+
+:func:`iter_pages` yields one :class:`PageImage` per page; a page that cannot be read carries its
+one-line ``error`` instead of pixels, so one bad page never loses the others. Whole-file problems
+(missing, not a document, broken or encrypted PDF) raise :class:`InputImageError` before any page.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from .errors import InputImageError, MissingDependencyError
+from .imaging import IMAGE_SUFFIXES, MAX_PIXELS, load_image, pil_to_rgb
+
+PDF_SUFFIXES = {".pdf"}
+INPUT_SUFFIXES = IMAGE_SUFFIXES | PDF_SUFFIXES
+DEFAULT_DPI = 200  # small print stays small, as it was scanned; 300 DPI quadruples the pixels
+
+
+@dataclass
+class PageImage:
+    """One page of an input file: RGB ``uint8`` pixels or the reason it could not be read."""
+
+    number: int  # 1-based
+    count: int  # pages in the file
+    image: np.ndarray | None = None
+    error: str | None = None
+
+
+def is_pdf(path: Path) -> bool:
+    if Path(path).suffix.lower() in PDF_SUFFIXES:
+        return True
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(5) == b"%PDF-"
+    except OSError:
+        return False
+
+
+def iter_pages(path: str | Path, dpi: int = DEFAULT_DPI) -> Iterator[PageImage]:
+    """Every page of ``path`` (PDF, multi-page TIFF, animated image or a plain image)."""
+    path = Path(path)
+    if not path.is_file():
+        load_image(path)  # raises the one-line reason (missing, a folder, ...)
+    if is_pdf(path):
+        yield from _pdf_pages(path, dpi)
+        return
+    frames = _frame_count(path)
+    if frames <= 1:
+        yield PageImage(1, 1, image=load_image(path))
+        return
+    yield from _frames(path, frames)
+
+
+def _frame_count(path: Path) -> int:
+    try:
+        with Image.open(path) as img:
+            return int(getattr(img, "n_frames", 1))
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return 1  # load_image names the problem
+
+
+def _frames(path: Path, count: int) -> Iterator[PageImage]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with Image.open(path) as img:
+            for index in range(count):
+                try:
+                    img.seek(index)
+                    w, h = img.size
+                    if w * h > MAX_PIXELS:
+                        raise InputImageError(f"image too large ({w}x{h})")
+                    img.load()
+                    yield PageImage(index + 1, count, image=pil_to_rgb(img.copy()))
+                except InputImageError as exc:
+                    yield PageImage(index + 1, count, error=f"{path}: page {index + 1}: {exc}")
+                except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombWarning) as exc:
+                    yield PageImage(index + 1, count, error=f"{path}: page {index + 1}: corrupt or truncated ({exc})")
+
+
+def _open_pdf(path: Path):
+    try:
+        import pypdfium2 as pdfium
+    except ImportError:
+        raise MissingDependencyError("pypdfium2", "pdf", "PDF input needs 'pypdfium2'") from None
+    try:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        reason = str(exc)
+        if "password" in reason.lower():
+            raise InputImageError(f"{path}: PDF is encrypted (password protected)") from None
+        raise InputImageError(f"{path}: broken PDF ({reason})") from None
+
+
+def _pdf_pages(path: Path, dpi: int) -> Iterator[PageImage]:
+    pdf = _open_pdf(path)
+    try:
+        count = len(pdf)
+        if count == 0:
+            raise InputImageError(f"{path}: PDF has no pages")
+        scale = dpi / 72.0
+        for index in range(count):
+            try:
+                page = pdf[index]
+                w, h = (round(v * scale) for v in page.get_size())
+                if w * h > MAX_PIXELS:
+                    raise InputImageError(f"{w}x{h} px at {dpi} DPI is over the {MAX_PIXELS / 1e6:.0f} MP limit")
+                bitmap = page.render(scale=scale)
+                yield PageImage(index + 1, count, image=pil_to_rgb(bitmap.to_pil()))
+            except InputImageError as exc:
+                yield PageImage(index + 1, count, error=f"{path}: page {index + 1}: {exc}")
+            except Exception as exc:  # noqa: BLE001 - pdfium reports page damage in several types
+                yield PageImage(index + 1, count, error=f"{path}: page {index + 1}: cannot render ({exc})")
+    finally:
+        pdf.close()

@@ -1,0 +1,159 @@
+"""Multi-page input (PDF, TIFF, animated images) and the OCRmyPDF plugin, with real files."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from sgenet_ocr.documents import INPUT_SUFFIXES, iter_pages
+from sgenet_ocr.errors import InputImageError
+
+
+def _pages(count: int, size=(200, 100)) -> list[Image.Image]:
+    pages = []
+    for i in range(count):
+        img = Image.new("RGB", size, "white")
+        ImageDraw.Draw(img).rectangle([10 + 20 * i, 10, 40 + 20 * i, 40], fill=(200, 0, 0))
+        pages.append(img)
+    return pages
+
+
+def test_pdf_pages_render_at_the_asked_resolution(tmp_path):
+    pdf = tmp_path / "doc.pdf"
+    first, *rest = _pages(3)
+    first.save(pdf, save_all=True, append_images=rest, resolution=100)  # 2 x 1 inch pages
+    pages = list(iter_pages(pdf, dpi=150))
+    assert [(p.number, p.count) for p in pages] == [(1, 3), (2, 3), (3, 3)]
+    assert all(p.error is None and p.image.shape == (150, 300, 3) for p in pages)
+    # each page is its own: the red square moves right page by page
+    reds = [int(np.argmax(p.image[:, :, 0].astype(int) - p.image[:, :, 1] > 100) % 300) for p in pages]
+    assert reds[0] < reds[1] < reds[2]
+
+
+def test_tiff_gives_every_page_and_gif_every_frame(tmp_path):
+    tiff, gif = tmp_path / "scan.tiff", tmp_path / "anim.gif"
+    first, *rest = _pages(3)
+    first.save(tiff, save_all=True, append_images=rest)
+    first.save(gif, save_all=True, append_images=rest, duration=100)
+    for path in (tiff, gif):
+        pages = list(iter_pages(path))
+        assert len(pages) == 3 and all(p.image.shape == (100, 200, 3) for p in pages)
+        assert not np.array_equal(pages[0].image, pages[2].image)
+
+
+def test_single_images_read_as_before(tmp_path):
+    from sgenet_ocr.imaging import load_image
+
+    path = tmp_path / "one.png"
+    _pages(1)[0].save(path)
+    (page,) = iter_pages(path)
+    assert (page.number, page.count) == (1, 1)
+    np.testing.assert_array_equal(page.image, load_image(path))
+    assert ".pdf" in INPUT_SUFFIXES
+
+
+def test_broken_and_encrypted_pdfs_are_named(tmp_path):
+    pikepdf = pytest.importorskip("pikepdf")
+    good = tmp_path / "good.pdf"
+    _pages(1)[0].save(good, resolution=72)
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(good.read_bytes()[:200])
+    with pytest.raises(InputImageError, match="broken.pdf: broken PDF"):
+        list(iter_pages(broken))
+    locked = tmp_path / "locked.pdf"
+    with pikepdf.open(good) as pdf:
+        pdf.save(locked, encryption=pikepdf.Encryption(owner="o", user="secret"))
+    with pytest.raises(InputImageError, match="locked.pdf: PDF is encrypted"):
+        list(iter_pages(locked))
+    not_pdf = tmp_path / "fake.pdf"
+    not_pdf.write_text("hello")
+    with pytest.raises(InputImageError, match="fake.pdf"):
+        list(iter_pages(not_pdf))
+
+
+# ----------------------------------------------------------------------------- OCRmyPDF plugin
+def _receipt_pdf(shared_data: Path, out: Path, dpi: int = 100) -> Path:
+    """One SROIE receipt (scanned at ~150 DPI) as a PDF page at ``dpi``: smaller print."""
+    image = Image.open(shared_data / "sroie_dev" / "images" / "000.jpg").convert("RGB")
+    scale = dpi / 150
+    image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
+    image.save(out, resolution=dpi)
+    return out
+
+
+def _text_boxes(pdf: Path) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """Each character of the PDF's text layer with its box in PDF points (bottom-left origin)."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(pdf))
+    page = doc[0]
+    text = page.get_textpage()
+    chars = [(text.get_text_range(i, 1), text.get_charbox(i)) for i in range(text.count_chars())]
+    doc.close()
+    return chars
+
+
+@pytest.mark.slow
+@pytest.mark.needs_data
+def test_ocrmypdf_plugin_text_layer_sits_on_the_pipeline_words(shared_data, tmp_path):
+    pytest.importorskip("ocrmypdf")
+    from sgenet_ocr import Pipeline
+
+    source = _receipt_pdf(shared_data, tmp_path / "receipt.pdf")
+    out = tmp_path / "out.pdf"
+    cmd = [sys.executable, "-m", "ocrmypdf", "--plugin", "sgenet_ocr.ocrmypdf_plugin", "--sgenet-engine",
+           "rapidocr", "--sgenet-restorer", "sgenet", "--jobs", "1", "--output-type", "pdf", "--quiet",
+           str(source), str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+    (page_image,) = iter_pages(source, dpi=100)
+    with Pipeline(engine="rapidocr", restorer="sgenet") as ocr:
+        page = ocr.run(page_image.image)
+    assert sum(w.restored for w in page.words) > 0  # small print went through the stage
+    chars = _text_boxes(out)
+    height_pt = page.height * 72 / 100
+    found = 0
+    words = [w for w in page.words if w.text.strip()]
+    for word in words:
+        x0, y0 = np.asarray(word.quad).min(axis=0) * 72 / 100
+        x1, y1 = np.asarray(word.quad).max(axis=0) * 72 / 100
+        # chars whose centre lies in the word's box (page y grows down, PDF y grows up)
+        inside = "".join(c for c, (l, b, r, t) in chars
+                         if x0 - 1 <= (l + r) / 2 <= x1 + 1 and height_pt - y1 - 1 <= (b + t) / 2 <= height_pt - y0 + 1)
+        found += "".join(inside.split()) == "".join(word.text.split())
+    assert len(words) > 20
+    assert found / len(words) >= 0.8, f"{found}/{len(words)} words at their places"
+
+
+def test_plugin_stays_out_of_plain_ocrmypdf_runs():
+    pytest.importorskip("ocrmypdf")
+    from types import SimpleNamespace
+
+    from sgenet_ocr import ocrmypdf_plugin
+
+    assert ocrmypdf_plugin.get_ocr_engine(None) is None
+    assert ocrmypdf_plugin.get_ocr_engine(SimpleNamespace(sgenet=ocrmypdf_plugin.SgenetOptions())) is None
+    chosen = SimpleNamespace(sgenet=ocrmypdf_plugin.SgenetOptions(engine="tesseract", min_height=30))
+    assert isinstance(ocrmypdf_plugin.get_ocr_engine(chosen), ocrmypdf_plugin.SgenetOcrEngine)
+    assert ocrmypdf_plugin._settings(chosen) == {"engine": "tesseract", "min_height": 30}
+
+
+def test_plugin_parses_when_registered_twice():
+    """Installed, OCRmyPDF loads the entry-point module; a user may also pass --plugin."""
+    pytest.importorskip("ocrmypdf")
+    from ocrmypdf.cli import get_options_and_plugins
+
+    from sgenet_ocr import ocrmypdf_plugin
+
+    args = ["--plugin", "sgenet_ocr.ocrmypdf_entry", "--plugin", "sgenet_ocr.ocrmypdf_plugin",
+            "--sgenet-engine", "tesseract", "--sgenet-min-height", "30", "in.pdf", "out.pdf"]
+    options, manager = get_options_and_plugins(args)
+    assert (options.sgenet.engine, options.sgenet.min_height, options.sgenet.restorer) == ("tesseract", 30.0, None)
+    assert isinstance(manager.get_ocr_engine(options=options), ocrmypdf_plugin.SgenetOcrEngine)
+    plain, manager = get_options_and_plugins(["--plugin", "sgenet_ocr.ocrmypdf_plugin", "in.pdf", "out.pdf"])
+    assert not isinstance(manager.get_ocr_engine(options=plain), ocrmypdf_plugin.SgenetOcrEngine)
