@@ -120,3 +120,34 @@ def _pdf_pages(path: Path, dpi: int) -> Iterator[PageImage]:
                 yield PageImage(index + 1, count, error=f"{path}: page {index + 1}: cannot render ({exc})")
     finally:
         pdf.close()
+
+
+def page_count(path: str | Path) -> int:
+    """Pages of a PDF or frames of an image file (1 for anything unreadable: loading names it)."""
+    path = Path(path)
+    if not path.is_file():
+        return 1
+    if is_pdf(path):
+        pdf = _open_pdf(path)
+        try:
+            return len(pdf)
+        finally:
+            pdf.close()
+    return _frame_count(path)
+
+
+def load_page(path: str | Path, number: int | None, dpi: int = DEFAULT_DPI) -> np.ndarray:
+    """One page's pixels again (1-based ``number``; None: a single image), e.g. to annotate it."""
+    if number is None:
+        return load_image(path)
+    for page in iter_pages(path, dpi):
+        if page.number == number:
+            if page.error:
+                raise InputImageError(page.error)
+            return page.image
+    raise InputImageError(f"{path}: has no page {number}")
+
+
+def list_inputs(folder: str | Path) -> list[Path]:
+    """Images and PDFs under ``folder``, sorted."""
+    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in INPUT_SUFFIXES and p.is_file())

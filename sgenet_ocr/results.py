@@ -54,14 +54,17 @@ class Page:
     keep: str = DEFAULT_KEEP  # the Pipeline's keep policy (sgenet_ocr.keep)
     skipped_boxes: int = 0  # degenerate detections dropped
     crops: list = field(default_factory=list, repr=False)  # (word index, original, restored), keep_crops=True
+    page: int | None = None  # 1-based page of a multi-page file (PDF, TIFF); None for a single image
 
     @property
     def text(self) -> str:
         return "\n".join(w.text for w in self.words if w.text)
 
     def export(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
+        out: dict[str, Any] = {"source": self.source}
+        if self.page is not None:
+            out["page"] = self.page
+        return out | {
             "width": self.width,
             "height": self.height,
             "engine": self.engine,

@@ -157,3 +157,79 @@ def test_plugin_parses_when_registered_twice():
     assert isinstance(manager.get_ocr_engine(options=options), ocrmypdf_plugin.SgenetOcrEngine)
     plain, manager = get_options_and_plugins(["--plugin", "sgenet_ocr.ocrmypdf_plugin", "in.pdf", "out.pdf"])
     assert not isinstance(manager.get_ocr_engine(options=plain), ocrmypdf_plugin.SgenetOcrEngine)
+
+
+# ----------------------------------------------------------------------------- CLI and Pipeline
+def _text_pages(count: int) -> list[Image.Image]:
+    """Pages with a few printed words each (a different word per page)."""
+    from PIL import ImageFont
+
+    from sgenet_ocr.data.synth import font_files
+
+    font = ImageFont.truetype(next(f for f in font_files() if f.endswith("DejaVuSans.ttf")), 40)
+    pages = []
+    for i in range(count):
+        img = Image.new("RGB", (560, 140), "white")
+        ImageDraw.Draw(img).text((20, 40), ["HELLO WORLD", "OPEN DAILY", "EXIT HERE"][i % 3], fill="black", font=font)
+        pages.append(img)
+    return pages
+
+
+def _cli(*argv) -> tuple[int, str, str]:
+    done = subprocess.run([sys.executable, "-m", "sgenet_ocr.pipeline", *map(str, argv)],
+                          capture_output=True, text=True, timeout=600)
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.mark.slow
+def test_cli_reads_every_page_of_a_pdf_and_a_tiff(tmp_path):
+    import json
+
+    pdf, tiff = tmp_path / "doc.pdf", tmp_path / "scan.tif"
+    first, *rest = _text_pages(3)
+    first.save(pdf, save_all=True, append_images=rest[:1], resolution=100)
+    first, *rest = _text_pages(3)  # fresh images: saving a PDF leaves settings on them
+    first.save(tiff, save_all=True, append_images=rest)
+    out = tmp_path / "out.json"
+    code, stdout, stderr = _cli(pdf, tiff, "--engine", "tesseract", "--restorer", "bicubic", "--dpi", "100",
+                                "--json", out, "--annotate", tmp_path / "ann", "-q")
+    assert code == 0, stderr
+    pages = json.loads(out.read_text())["pages"]
+    assert [(Path(p["source"]).name, p["page"]) for p in pages] == [
+        ("doc.pdf", 1), ("doc.pdf", 2), ("scan.tif", 1), ("scan.tif", 2), ("scan.tif", 3)]
+    texts = [" ".join(w["text"] for w in p["words"]).upper() for p in pages]
+    assert "HELLO" in texts[0] and "OPEN" in texts[1] and "HELLO" in texts[2] and "OPEN" in texts[3]
+    assert sorted(p.name for p in (tmp_path / "ann").iterdir()) == [
+        "doc-p1.png", "doc-p2.png", "scan-p1.png", "scan-p2.png", "scan-p3.png"]
+
+
+def test_cli_names_a_broken_pdf_and_keeps_the_others(tmp_path):
+    import json
+
+    broken, good = tmp_path / "broken.pdf", tmp_path / "one.png"
+    broken.write_bytes(b"%PDF-1.7\n garbage")
+    _text_pages(1)[0].save(good)
+    out = tmp_path / "out.json"
+    code, _, stderr = _cli(broken, good, "--engine", "tesseract", "--restorer", "identity", "--json", out, "-q")
+    assert code == 3
+    assert "broken.pdf: broken PDF" in stderr and "Traceback" not in stderr
+    result = json.loads(out.read_text())
+    assert [Path(p["source"]).name for p in result["pages"]] == ["one.png"]
+    assert "page" not in result["pages"][0]  # single images keep the old schema
+    assert result["errors"][0]["source"].endswith("broken.pdf")
+
+
+def test_pipeline_run_refuses_a_multi_page_file_and_reads_a_one_page_pdf(tmp_path):
+    from sgenet_ocr import Pipeline
+    from sgenet_ocr.errors import UsageError
+
+    many, one = tmp_path / "many.pdf", tmp_path / "one.pdf"
+    first, second = _text_pages(2)
+    first.save(many, save_all=True, append_images=[second], resolution=100)
+    first.save(one, resolution=100)
+    with Pipeline(engine="tesseract", restorer="identity") as ocr:
+        with pytest.raises(UsageError, match="document of 2 pages; use run_document"):
+            ocr.run(many)
+        assert "HELLO" in ocr.run(one).text.upper()
+        doc = ocr.run_document(many, dpi=100)
+    assert [p.page for p in doc.pages] == [1, 2] and not doc.errors

@@ -12,7 +12,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from ..errors import InputImageError, PluginError, blame_plugin
+from ..documents import DEFAULT_DPI, is_pdf, iter_pages, load_page, page_count
+from ..errors import InputImageError, PluginError, UsageError, blame_plugin
 from ..geometry import is_degenerate, order_clockwise, perspective_crop
 from ..imaging import load_image, to_order
 from ..keep import DEFAULT_KEEP, keep_policy
@@ -120,7 +121,12 @@ class Pipeline:
         """OCR one page (path, bytes, PIL image or array)."""
         if source is None:
             source = str(image) if isinstance(image, (str, Path)) else "<image>"
-        rgb = load_image(image)
+        if isinstance(image, (str, Path)):
+            if (count := page_count(image)) > 1:
+                raise UsageError(f"{image}: a document of {count} pages; use run_document() or run_many()")
+            rgb = load_page(image, 1 if is_pdf(Path(image)) else None)
+        else:
+            rgb = load_image(image)
         page = Page(source=source, width=rgb.shape[1], height=rgb.shape[0], engine=self.engine_name,
                     restorer=self.restorer_name, compare=self.compare, keep=self.keep)
 
@@ -158,15 +164,33 @@ class Pipeline:
         self.host.call("page_done", page=page, options=self.options)
         return page
 
-    def run_many(self, inputs: Iterable, progress: bool = False) -> Document:
-        """OCR several pages; a bad input is recorded in ``Document.errors``, the rest go on."""
+    def run_document(self, path: str | Path, dpi: int = DEFAULT_DPI, doc: Document | None = None) -> Document:
+        """OCR every page of a file (PDF pages rendered at ``dpi``, TIFF pages, animation
+        frames; a plain image is one page). A page that cannot be read is recorded in
+        ``Document.errors`` with its number; the other pages go on."""
+        doc = doc if doc is not None else Document()
+        for part in iter_pages(path, dpi):
+            if part.error:
+                doc.errors.append({"source": str(path), "page": part.number, "error": part.error})
+                continue
+            page = self.run(part.image, source=str(path))
+            page.page = part.number if part.count > 1 else None
+            doc.pages.append(page)
+        return doc
+
+    def run_many(self, inputs: Iterable, progress: bool = False, dpi: int = DEFAULT_DPI) -> Document:
+        """OCR several inputs (files: every page; arrays, bytes, PIL images: one page each);
+        a bad input is recorded in ``Document.errors``, the rest go on."""
         from tqdm import tqdm
 
         inputs = list(inputs)
         doc = Document()
-        for item in tqdm(inputs, desc="pages", unit="page", disable=not progress or len(inputs) < 2):
+        for item in tqdm(inputs, desc="inputs", unit="file", disable=not progress or len(inputs) < 2):
             try:
-                doc.pages.append(self.run(item))
+                if isinstance(item, (str, Path)):
+                    self.run_document(item, dpi, doc)
+                else:
+                    doc.pages.append(self.run(item))
             except InputImageError as exc:
                 doc.errors.append({"source": str(item), "error": str(exc)})
         return doc

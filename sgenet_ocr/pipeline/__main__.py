@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..cli import ArgumentParser, exit_codes_epilog, print_error, run_cli
 from ..errors import InputImageError, UsageError
-from ..imaging import IMAGE_SUFFIXES, list_images, load_image
+from ..documents import DEFAULT_DPI, INPUT_SUFFIXES, list_inputs, load_page
 from ..keep import KEEP_POLICIES
 from ..options import DEFAULT_MIN_HEIGHT, parse_key_value, resolve_options
 from ..plugin_manager import PluginHost
@@ -25,7 +25,7 @@ PROG = "python -m sgenet_ocr.pipeline"
 def build_parser() -> ArgumentParser:
     p = ArgumentParser(prog=PROG, description=__doc__.splitlines()[0], epilog=exit_codes_epilog(),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("inputs", nargs="*", help="images or folders of images")
+    p.add_argument("inputs", nargs="*", help="images, PDFs or folders of them (every page of a PDF or TIFF)")
     # None defaults: a preset fills them, then the defaults of sgenet_ocr.options.
     p.add_argument("--engine", help="OCR engine (default: easyocr)")
     p.add_argument("--restorer", help="restorer (default: the engine's preferred one, bicubic for rapidocr and "
@@ -41,6 +41,8 @@ def build_parser() -> ArgumentParser:
                    help="engine option, e.g. batch_size=8 (repeatable; over the preset's engine_options)")
     p.add_argument("--restorer-option", action="append", default=[], metavar="KEY=VALUE",
                    help="restorer option, e.g. weights=W.safetensors (repeatable)")
+    p.add_argument("--dpi", type=int, default=DEFAULT_DPI,
+                   help=f"resolution PDF pages are rendered at (default {DEFAULT_DPI})")
     p.add_argument("--json", type=Path, help="write results as JSON (schema in README)")
     p.add_argument("--annotate", type=Path, help="annotated PNG (a folder when several inputs)")
     p.add_argument("--save-crops", type=Path, help="folder for original|restored crop pairs")
@@ -79,20 +81,20 @@ def _main(argv) -> int:
         return InputImageError.exit_code
 
     with Pipeline.from_options(options, host, keep_crops=args.save_crops is not None) as pipeline:
-        doc = pipeline.run_many(files, progress=not args.quiet)
+        doc = pipeline.run_many(files, progress=not args.quiet, dpi=args.dpi)
     doc.errors = errors + doc.errors
 
-    several = len(args.inputs) > 1 or any(Path(i).is_dir() for i in args.inputs)
+    several = len(doc.pages) > 1 or len(args.inputs) > 1 or any(Path(i).is_dir() for i in args.inputs)
     for page in doc.pages:
         if not args.quiet:
             _print_page(page, args.compare)
-        stem = Path(page.source).stem
+        stem = Path(page.source).stem + (f"-p{page.page}" if page.page is not None else "")
         if args.annotate:
             from ..annotate import annotate_page
 
             out = args.annotate / f"{stem}.png" if several else args.annotate
             out.parent.mkdir(parents=True, exist_ok=True)
-            annotate_page(load_image(page.source), page).save(out)
+            annotate_page(load_page(page.source, page.page, args.dpi), page).save(out)
         if args.save_crops:
             from ..annotate import save_crops
 
@@ -110,9 +112,9 @@ def _expand_inputs(inputs: list[str]) -> tuple[list[Path], list[dict[str, str]]]
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            found = list_images(path)
+            found = list_inputs(path)
             if not found:
-                errors.append({"source": item, "error": f"{item}: folder holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})"})
+                errors.append({"source": item, "error": f"{item}: folder holds no images ({', '.join(sorted(INPUT_SUFFIXES))})"})
             files.extend(found)
         elif not path.exists():
             errors.append({"source": item, "error": f"{item}: no such file"})
@@ -123,7 +125,8 @@ def _expand_inputs(inputs: list[str]) -> tuple[list[Path], list[dict[str, str]]]
 
 def _print_page(page, compare: bool) -> None:
     t = page.timings
-    print(f"== {page.source} ({page.width}x{page.height}, engine {page.engine}, restorer {page.restorer}, "
+    where = page.source + (f" page {page.page}" if page.page is not None else "")
+    print(f"== {where} ({page.width}x{page.height}, engine {page.engine}, restorer {page.restorer}, "
           f"{len(page.words)} words, {sum(w.restored for w in page.words)} restored; "
           f"detect {t.get('detect', 0):.2f}s restore {t.get('restore', 0):.2f}s recognize {t.get('recognize', 0):.2f}s)")
     for w in page.words:
