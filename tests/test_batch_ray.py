@@ -181,7 +181,8 @@ def test_output_folder_refuses_what_it_does_not_own(tmp_path, capsys):
 
 def test_resume_with_other_settings_is_refused(tmp_path, capsys):
     settings = {"engine": "sleepy", "min_height": 24.0}
-    OutputFolder(tmp_path, "jsonl", settings).open()
+    with OutputFolder(tmp_path, "jsonl", settings) as first:
+        first.open()
     with pytest.raises(Exception, match="other settings: min_height 24.0 \\(now 10.0\\)"):
         OutputFolder(tmp_path, "jsonl", dict(settings, min_height=10.0)).open()
     with pytest.raises(Exception, match="resume it with --format jsonl"):
@@ -200,12 +201,14 @@ def test_shards_round_trip_and_leftover_temp_files_are_removed(tmp_path, fmt):
     folder = OutputFolder(tmp_path, fmt, {})
     assert folder.open() == {}
     folder.write_shard([error, page])
+    folder.close()
     (tmp_path / f".part-000002.{fmt}.tmp-123").write_bytes(b"half a shard")
     again = OutputFolder(tmp_path, fmt, {})
     assert again.open() == {"a.png": None, "b.png": "b.png: not an image file"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST, f"part-000001.{fmt}"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", MANIFEST, f"part-000001.{fmt}"]
     again.write_shard([dict(page, source="c.png")])
     assert [p.name for p in shard_files(tmp_path)] == [f"part-000001.{fmt}", f"part-000002.{fmt}"]
+    again.close()
     assert read_results(tmp_path) == [error, page, dict(page, source="c.png")]
 
 
@@ -213,3 +216,18 @@ def test_batch_help_lists_exit_codes():
     out = subprocess.run([sys.executable, "-m", "sgenet_ocr.batch", "--help"], capture_output=True, text=True,
                          env=_env(), cwd=REPO)
     assert out.returncode == 0 and "exit codes" in out.stdout and "--cpus-per-worker" in out.stdout
+
+
+def test_one_run_per_folder_and_a_dead_runs_lock_is_taken_over(tmp_path):
+    import socket
+
+    first = OutputFolder(tmp_path, "jsonl", {})
+    first.open()
+    with pytest.raises(Exception, match="another run .* is writing it"):
+        OutputFolder(tmp_path, "jsonl", {}).open()
+    first.close()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (tmp_path / ".lock").write_text(f"{socket.gethostname()} {dead.stdout.strip()}")  # a killed run's lock
+    with OutputFolder(tmp_path, "jsonl", {}) as again:
+        again.open()
+    assert not (tmp_path / ".lock").exists()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,18 +116,14 @@ class PageWorker:
         self.node = ray.get_runtime_context().get_node_id()
         self.fatal = ""
         self.pipeline = None
-        try:
-            import torch
-
-            torch.set_num_threads(max(1, int(threads)))
-        except ImportError:  # pragma: no cover - torch is a core dependency
-            pass
         from .. import Pipeline
 
         try:
             self.pipeline = Pipeline(**settings)
         except SgenetOcrError as exc:
             self.fatal = f"{type(exc).__name__}\t{exc}"
+        if "torch" in sys.modules:  # a torch restorer or engine: its threads = the actor's CPUs
+            sys.modules["torch"].set_num_threads(max(1, int(threads)))
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np
@@ -230,40 +227,40 @@ def run_batch(inputs: Iterable[str | Path], output: str | Path, *, lists: Iterab
     files, expand_errors = expand_inputs(inputs, lists)
     if not files and not expand_errors:
         raise UsageError("no inputs given")
-    out = OutputFolder(output, fmt, settings)
-    done = out.open()
-    result = BatchResult(output=Path(output))
-    result.inputs = len(files) + len(expand_errors)
+    with OutputFolder(output, fmt, settings) as out:
+        done = out.open()
+        result = BatchResult(output=Path(output))
+        result.inputs = len(files) + len(expand_errors)
 
-    new_errors = [e for e in expand_errors if e["source"] not in done]
-    todo = [(s, p) for s, p in files if s not in done]
-    result.skipped = result.inputs - len(todo) - len(new_errors)
-    earlier = {s for s, _ in files} | {e["source"] for e in expand_errors}
-    result.errors = [{"source": s, "error": err} for s, err in done.items() if err is not None and s in earlier]
-    if new_errors:
-        out.write_shard(new_errors)
-        result.shards += 1
-        result.errors.extend(new_errors)
-    if not todo:
-        return result
+        new_errors = [e for e in expand_errors if e["source"] not in done]
+        todo = [(s, p) for s, p in files if s not in done]
+        result.skipped = result.inputs - len(todo) - len(new_errors)
+        earlier = {s for s, _ in files} | {e["source"] for e in expand_errors}
+        result.errors = [{"source": s, "error": err} for s, err in done.items() if err is not None and s in earlier]
+        if new_errors:
+            out.write_shard(new_errors)
+            result.shards += 1
+            result.errors.extend(new_errors)
+        if not todo:
+            return result
 
-    ray = _import_ray()
-    started_here = False
-    if not ray.is_initialized():
-        address = address or os.environ.get("RAY_ADDRESS") or None
+        ray = _import_ray()
+        started_here = False
+        if not ray.is_initialized():
+            address = address or os.environ.get("RAY_ADDRESS") or None
+            try:
+                local = {} if address else {"include_dashboard": False}
+                ray.init(address=address, logging_level="WARNING" if progress else "ERROR", log_to_driver=progress, **local)
+            except (ConnectionError, ValueError, RuntimeError) as exc:
+                where = f"at {address}" if address else "on this machine"
+                raise UsageError(f"cannot start or reach a Ray cluster {where}: {str(exc).splitlines()[0]}") from None
+            started_here = True
         try:
-            local = {} if address else {"include_dashboard": False}
-            ray.init(address=address, logging_level="WARNING" if progress else "ERROR", log_to_driver=progress, **local)
-        except (ConnectionError, ValueError, RuntimeError) as exc:
-            where = f"at {address}" if address else "on this machine"
-            raise UsageError(f"cannot start or reach a Ray cluster {where}: {str(exc).splitlines()[0]}") from None
-        started_here = True
-    try:
-        _run_job(ray, todo, settings, out, result, workers, cpus_per_worker, gpus_per_worker, batch_size, shard_size,
-                 flush_seconds, progress, on_shard)
-    finally:
-        if started_here:
-            ray.shutdown()
+            _run_job(ray, todo, settings, out, result, workers, cpus_per_worker, gpus_per_worker, batch_size, shard_size,
+                     flush_seconds, progress, on_shard)
+        finally:
+            if started_here:
+                ray.shutdown()
     return result
 
 

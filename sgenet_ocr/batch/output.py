@@ -16,12 +16,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import UsageError
 
 MANIFEST = "_sgenet_batch.json"
+LOCK = ".lock"  # "HOST PID" of the run writing the folder
 FORMATS = ("jsonl", "parquet")
 _SHARD = re.compile(r"^part-(\d{6,})\.(jsonl|parquet)$")
 _TEMP = re.compile(r"^\.part-\d{6,}\.(jsonl|parquet)\.tmp-\d+$")
@@ -61,6 +63,7 @@ class OutputFolder:
             raise UsageError(f"unknown output format {fmt!r}; known: {', '.join(FORMATS)}")
         self.folder, self.fmt, self.settings = Path(folder), fmt, settings
         self._next = 1
+        self._locked = False
 
     def open(self) -> dict[str, str | None]:
         """Create or reopen the folder; return ``{source: error or None}`` of the rows already in it.
@@ -81,6 +84,7 @@ class OutputFolder:
             f.mkdir(parents=True, exist_ok=True)
             _write_atomic(manifest, json.dumps({"version": _MANIFEST_VERSION, "format": self.fmt,
                                                 "settings": self.settings}, indent=2).encode())
+        self._lock()
         for p in f.iterdir():  # shards a killed run was writing: they never reached their name
             if _TEMP.match(p.name):
                 p.unlink()
@@ -92,6 +96,41 @@ class OutputFolder:
         if shards:
             self._next = int(_SHARD.match(shards[-1].name)[1]) + 1
         return done
+
+    def close(self) -> None:
+        """Release the folder (the lock taken by :meth:`open`)."""
+        if self._locked:
+            (self.folder / LOCK).unlink(missing_ok=True)
+            self._locked = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _lock(self) -> None:
+        """One run at a time per folder; the lock of a run that died on this host is taken over."""
+        path, me = self.folder / LOCK, f"{socket.gethostname()} {os.getpid()}"
+        for _ in range(3):
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                try:
+                    owner = path.read_text(encoding="utf-8").strip()
+                except OSError:
+                    continue  # released meanwhile
+                host, _, pid = owner.partition(" ")
+                if host == socket.gethostname() and pid.isdigit() and not _alive(int(pid)):
+                    path.unlink(missing_ok=True)  # stale: that run was killed
+                    continue
+                raise UsageError(f"--output {self.folder}: another run (host {host}, pid {pid}) is writing it; "
+                                 f"wait for it, or delete {path} if that run is gone") from None
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(me)
+            self._locked = True
+            return
+        raise UsageError(f"--output {self.folder}: could not take {path}")
 
     def _check_manifest(self, manifest: Path) -> None:
         try:
@@ -120,6 +159,16 @@ class OutputFolder:
         else:
             _write_parquet_atomic(path, rows)
         return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
