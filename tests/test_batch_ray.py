@@ -70,10 +70,13 @@ def cluster():
     ray = pytest.importorskip("ray")
     from ray.cluster_utils import Cluster
 
-    os.environ.update(_env())  # the nodes' workers import this checkout, as the driver does
-    c = Cluster(initialize_head=True, head_node_args={"num_cpus": 2, "object_store_memory": 100 * 2**20})
-    c.add_node(num_cpus=2, object_store_memory=100 * 2**20)
-    c.wait_for_nodes()
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in _env().items():  # the nodes' workers import this checkout, as the driver does
+            if os.environ.get(k) != v:
+                mp.setenv(k, v)
+        c = Cluster(initialize_head=True, head_node_args={"num_cpus": 2, "object_store_memory": 100 * 2**20})
+        c.add_node(num_cpus=2, object_store_memory=100 * 2**20)
+        c.wait_for_nodes()
     yield c
     if ray.is_initialized():
         ray.shutdown()
@@ -91,7 +94,8 @@ def test_local_run_with_a_corrupt_file_matches_pipeline(tmp_path, capsys):
     (src / "broken.jpg").write_bytes((REPO / "examples" / "street_sign.jpg").read_bytes()[:300])  # truncated
     out = tmp_path / "out"
     argv = [str(src), "--output", str(out), "--engine", "tesseract", "--restorer", "bicubic",
-            "--workers", "2", "--batch-size", "1", "--shard-size", "2", "-q"]
+            "--workers", "2", "--batch-size", "1", "--shard-size", "2", "-q",
+            "--address", "local"]  # a new local Ray, even where `ray start` left an instance behind
 
     assert main(argv) == 3  # the corrupt file is an error row, not a failed job
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("sgenet-ocr")]  # not Ray's logs
@@ -231,3 +235,16 @@ def test_one_run_per_folder_and_a_dead_runs_lock_is_taken_over(tmp_path):
     with OutputFolder(tmp_path, "jsonl", {}) as again:
         again.open()
     assert not (tmp_path / ".lock").exists()
+
+
+def test_inputs_from_folders_and_lists_missing_ones_are_error_rows(tmp_path, word_pages):
+    from sgenet_ocr.batch import expand_inputs
+
+    listing = tmp_path / "paths.txt"
+    listing.write_text(f"# frames\n{word_pages / 'page_1.png'}\n\n{tmp_path / 'gone.jpg'}\n")
+    (tmp_path / "empty").mkdir()
+    files, errors = expand_inputs([word_pages, tmp_path / "empty"], [listing])
+    assert [s for s, _ in files] == sorted(str(p) for p in word_pages.iterdir())  # page_1 once
+    assert all(Path(p).is_absolute() for _, p in files)
+    assert [e["source"] for e in errors] == [str(tmp_path / "empty"), str(tmp_path / "gone.jpg")]
+    assert errors[1]["error"] == f"{tmp_path / 'gone.jpg'}: no such file"

@@ -69,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--keep", choices=KEEP_CHOICES, help="reading kept for a restored word (default confident)")
     g.add_argument("--plugin", action="append", default=[], help="extra plugin: .py path or module (repeatable)")
     r = p.add_argument_group("Ray")
-    r.add_argument("--address", help="Ray cluster address (default: $RAY_ADDRESS, else a local Ray on this machine)")
+    r.add_argument("--address", help="Ray cluster address (default: $RAY_ADDRESS, else the Ray that `ray start` "
+                                     "runs on this machine, else a new local one; 'local': always a new local one)")
     r.add_argument("--workers", type=_positive_int,
                    help="actors, each with one pipeline (default: cluster CPUs // --cpus-per-worker)")
     r.add_argument("--cpus-per-worker", type=_positive_float, default=1.0,
