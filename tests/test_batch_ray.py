@@ -4,7 +4,7 @@
   real engine, checked against ``Pipeline`` run one by one;
 - a run killed after its first shard and resumed: every input exactly once;
 - a two-node local cluster (``ray.cluster_utils.Cluster``): the actors, and the pages, spread
-  over both nodes.
+  over both nodes, and a page that kills its worker process ends as an error row.
 
 Ray start-up is the cost here (seconds per node on a busy 2-core machine): the cluster is shared
 by the resume and the spread tests, and the engines are cheap (Tesseract + bicubic on small
@@ -143,28 +143,35 @@ def test_killed_run_resumes_and_every_input_appears_once(tmp_path, word_pages, c
     assert without_timings(rows) == without_timings(reference)
 
 
-def test_two_node_cluster_spreads_the_pages(tmp_path, word_pages, cluster):
+def test_two_node_cluster_spreads_the_pages_and_survives_a_crashing_page(tmp_path, word_pages, cluster):
     import ray
     from ray.data import DataContext
 
+    crash = tmp_path / "crash"
+    crash.mkdir()
+    Image.fromarray(np.full((61, 50, 3), 235, np.uint8)).save(crash / "segfault.png")  # kills its worker
     ray.init(address=cluster.address)
-    DataContext.get_current().wait_for_min_actors_s = 120  # both actors up before the first page
     node_ids = {n["NodeID"] for n in ray.nodes() if n["Alive"]}
+    DataContext.get_current().wait_for_min_actors_s = 120  # both actors up before the first page
     try:
         # 2 CPUs per actor and 2 CPUs per node: one actor per node.
-        result = run_batch([word_pages], tmp_path / "out", workers=2, cpus_per_worker=2, batch_size=1,
+        result = run_batch([word_pages, crash], tmp_path / "out", workers=2, cpus_per_worker=2, batch_size=1,
                            progress=False, engine="sleepy", plugins=[SLEEPY],
-                           engine_options={"delay": 0.3}, fmt="parquet")
+                           engine_options={"delay": 0.3, "crash_height": 61}, fmt="parquet")
     finally:
         DataContext.get_current().wait_for_min_actors_s = -1
         ray.shutdown()
-    assert result.pages == 8 and not result.errors and result.workers == 2
+    assert result.workers == 2 and result.pages == 8
     assert len(node_ids) == 2 and set(result.nodes) <= node_ids and len(result.nodes) == 2, result.nodes
     assert all(n >= 1 for n in result.nodes.values())
+    # Ray restarts the dead actor and retries; the page that killed it twice is an error row.
+    assert [e["source"] for e in result.errors] == [str(crash / "segfault.png")]
+    assert "worker process died 2 times on this page" in result.errors[0]["error"]
     rows = read_results(tmp_path / "out")
+    assert len(rows) == 9
     reference = one_by_one(sorted(word_pages.iterdir()), engine="sleepy", plugins=[SLEEPY],
                            engine_options={"delay": 0})
-    assert without_timings(rows) == without_timings(reference)  # Parquet reads back to the same rows
+    assert without_timings([r for r in rows if "error" not in r]) == without_timings(reference)  # Parquet too
 
 
 # --- the output folder, without Ray -----------------------------------------------------------

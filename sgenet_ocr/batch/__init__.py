@@ -102,18 +102,41 @@ def process_one(pipeline, path: str, source: str) -> dict[str, Any]:
     return row
 
 
+# A page on which the actor's process died this many times (a crash in native engine code, the
+# OOM killer) becomes an error row instead of being retried for ever.
+MAX_PAGE_CRASHES = 2
+
+
+class CrashLedger:
+    """Pages in flight, kept by one small Ray actor for the job: ``begin`` says how many earlier
+    attempts at the page never reached ``end``, i.e. how often a worker died on it."""
+
+    def __init__(self):
+        self.open: dict[str, int] = {}
+
+    def begin(self, source: str) -> int:
+        n = self.open.get(source, 0)
+        self.open[source] = n + 1
+        return n
+
+    def end(self, source: str) -> None:
+        self.open.pop(source, None)
+
+
 class PageWorker:
     """The Ray Data actor: one Pipeline, loaded once, OCRs batches of ``{source, path}`` rows.
 
     A Pipeline that cannot be built (missing extra, bad weights, plugin error) does not kill the
     actor: every row it gets carries the error in ``fatal``, and the driver stops with that
-    error's exit code.
+    error's exit code. Ray restarts an actor whose process died and retries its batch; a page
+    that killed it :data:`MAX_PAGE_CRASHES` times is then an error row (``ledger``).
     """
 
-    def __init__(self, settings: dict[str, Any], threads: int = 1):
+    def __init__(self, settings: dict[str, Any], threads: int = 1, ledger=None):
         import ray
 
         self.node = ray.get_runtime_context().get_node_id()
+        self.ledger = ledger
         self.fatal = ""
         self.pipeline = None
         from .. import Pipeline
@@ -132,11 +155,24 @@ class PageWorker:
         if self.pipeline is None:
             records = [""] * len(sources)
         else:
-            records = [json.dumps(process_one(self.pipeline, str(p), s), ensure_ascii=False)
-                       for s, p in zip(sources, batch["path"])]
+            records = [json.dumps(self._one(str(p), s), ensure_ascii=False) for s, p in zip(sources, batch["path"])]
         n = len(sources)
         return {"source": np.array(sources, dtype=object), "record": np.array(records, dtype=object),
                 "node": np.array([self.node] * n, dtype=object), "fatal": np.array([self.fatal] * n, dtype=object)}
+
+    def _one(self, path: str, source: str) -> dict[str, Any]:
+        if self.ledger is None:
+            return process_one(self.pipeline, path, source)
+        import ray
+
+        crashes = ray.get(self.ledger.begin.remote(source))
+        if crashes >= MAX_PAGE_CRASHES:
+            row = {"source": source, "error": f"{source}: the worker process died {crashes} times on this page "
+                                              "(a crash in the engine, or out of memory); skipped"}
+        else:
+            row = process_one(self.pipeline, path, source)
+        self.ledger.end.remote(source)
+        return row
 
 
 def _raise_fatal(fatal: str) -> None:
@@ -283,7 +319,8 @@ def _run_job(ray, todo, settings, out, result, workers, cpus_per_worker, gpus_pe
     ds = ray.data.from_items([{"source": s, "path": p} for s, p in todo],
                              override_num_blocks=min(n_batches, 10_000))
     # Pages are slow (seconds): queue at most 2 batches per actor, so a small job spreads evenly.
-    ds = ds.map_batches(PageWorker, fn_constructor_kwargs={"settings": settings, "threads": threads},
+    ledger = ray.remote(num_cpus=0)(CrashLedger).remote()
+    ds = ds.map_batches(PageWorker, fn_constructor_kwargs={"settings": settings, "threads": threads, "ledger": ledger},
                         compute=ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=2), num_cpus=cpus_per_worker,
                         batch_size=batch_size, batch_format="numpy",
                         **({"num_gpus": gpus_per_worker} if gpus_per_worker else {}))

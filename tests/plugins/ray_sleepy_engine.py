@@ -2,8 +2,10 @@
 
 ``sleepy`` "detects" the bounding box of the dark pixels (one word) after sleeping ``delay``
 seconds (default 0.5), and "reads" a crop as its size, so a batch run can be interrupted
-mid-way and its rows compared with a one-by-one run.
+mid-way and its rows compared with a one-by-one run. With ``crash_height=H`` its process dies
+on pages H pixels tall, as a crash in an engine's native code would kill it.
 """
+import os
 import time
 
 import numpy as np
@@ -17,10 +19,13 @@ class SleepyEngine(OcrEngine):
     color_order = "RGB"
     preferred_restorer = "bicubic"  # no model to load
 
-    def __init__(self, delay: float = 0.5, **_):
+    def __init__(self, delay: float = 0.5, crash_height: int | None = None, **_):
         self.delay = float(delay)
+        self.crash_height = crash_height
 
     def detect(self, image):
+        if image.shape[0] == self.crash_height:
+            os._exit(1)
         time.sleep(self.delay)
         ys, xs = np.nonzero(image.min(axis=2) < 100)
         if not len(xs):
