@@ -69,6 +69,10 @@ def strip(rows: list[dict]) -> list[dict]:
     return sorted(({k: v for k, v in r.items() if k != "timings"} for r in rows), key=lambda r: r["source"])
 
 
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a and b else None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("SGENET_DATA", REPO.parent / "shared" / "data")))
@@ -101,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         doc = json.loads(plain_json.read_text())
         plain_pages = doc["pages"]
         split = stage_split(plain_pages)
-        plain = {"command": f"python -m sgenet_ocr.pipeline PAGES --engine {args.engine} --json OUT -q",
+        preset = " --pipeline THREADS.yaml" if args.engine_threads else ""
+        plain = {"command": f"python -m sgenet_ocr.pipeline PAGES --engine {args.engine}{preset} --json OUT -q",
                  "wall_s": round(wall, 2), "pages_per_s": round(len(pages) / wall, 3),
                  "job_s": round(split["total"] * len(plain_pages), 2),
                  "pages_per_s_without_startup": round(1 / split["total"], 3) if split["total"] else None,
@@ -125,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         summary = [line for line in proc.stderr.splitlines() if "pages/s" in line]
         m = re.search(r"; ([\d.]+) s with (\d+) workers on (\d+) node", summary[-1] if summary else "")
         job_s = float(m[1]) if m else None
-        ray_res = {"command": f"python -m sgenet_ocr.batch --list PAGES --output DIR --engine {args.engine} "
+        ray_res = {"command": f"python -m sgenet_ocr.batch --list PAGES --output DIR --engine {args.engine}{preset} "
                               f"--cpus-per-worker {args.cpus_per_worker} --batch-size {args.batch_size}"
                               + (f" --workers {args.workers}" if args.workers else ""),
                    "wall_s": round(wall, 2), "pages_per_s": round(len(pages) / wall, 3),
@@ -139,11 +144,11 @@ def main(argv: list[str] | None = None) -> int:
         "restorer": plain_pages[0]["restorer"] if plain_pages else args.restorer,
         "engine_threads": args.engine_threads or "engine default (all cores)",
         "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-                    "load_average_at_start": round(load, 2), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")},
+                    "load_average_at_start": round(load, 2),
+                    "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")},
         "plain": plain, "ray": ray_res, "identical_rows_apart_from_timings": identical,
         "speedup_wall": round(plain["wall_s"] / ray_res["wall_s"], 3),
-        "speedup_without_startup": (round(ray_res["pages_per_s_without_startup"] / plain["pages_per_s_without_startup"], 3)
-                                    if ray_res["pages_per_s_without_startup"] and plain["pages_per_s_without_startup"] else None),
+        "speedup_without_startup": _ratio(ray_res["pages_per_s_without_startup"], plain["pages_per_s_without_startup"]),
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n")

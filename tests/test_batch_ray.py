@@ -101,7 +101,8 @@ def test_local_run_with_a_corrupt_file_matches_pipeline(tmp_path, capsys):
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("sgenet-ocr")]  # not Ray's logs
     assert len(err) == 1 and err[0].startswith(f"sgenet-ocr batch: error: {src / 'broken.jpg'}: ")
     rows = read_results(out)
-    assert sorted(r["source"] for r in rows) == sorted(str(src / n) for n in ("broken.jpg", "sign_half.jpg", "sign_small.png"))
+    names = ("broken.jpg", "sign_half.jpg", "sign_small.png")
+    assert sorted(r["source"] for r in rows) == sorted(str(src / n) for n in names)
     errors = [r for r in rows if "error" in r]
     assert len(errors) == 1 and set(errors[0]) == {"source", "error"}
     assert errors[0]["error"].startswith(str(src / "broken.jpg") + ": ")
@@ -192,8 +193,11 @@ def test_output_folder_refuses_what_it_does_not_own(tmp_path, capsys):
 
 def test_resume_with_other_settings_is_refused(tmp_path, capsys):
     settings = {"engine": "sleepy", "min_height": 24.0}
+    with OutputFolder(tmp_path, "jsonl", {"engine": "bogus"}) as failed:
+        failed.open()  # a run that stopped before its first row: its settings may still change
     with OutputFolder(tmp_path, "jsonl", settings) as first:
         first.open()
+        first.write_shard([{"source": "a.png", "error": "a.png: empty file"}])
     with pytest.raises(Exception, match="other settings: min_height 24.0 \\(now 10.0\\)"):
         OutputFolder(tmp_path, "jsonl", dict(settings, min_height=10.0)).open()
     with pytest.raises(Exception, match="resume it with --format jsonl"):

@@ -52,7 +52,8 @@ class BatchResult:
         return self.pages / self.seconds if self.seconds > 0 else 0.0
 
 
-def expand_inputs(inputs: Iterable[str | Path], lists: Iterable[str | Path] = ()) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
+def expand_inputs(inputs: Iterable[str | Path], lists: Iterable[str | Path] = ()
+                  ) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
     """Inputs -> ``[(source, absolute path)]`` and error rows, like the pipeline CLI.
 
     ``inputs``: image files or folders (searched recursively, sorted); ``lists``: text files with
@@ -75,7 +76,8 @@ def expand_inputs(inputs: Iterable[str | Path], lists: Iterable[str | Path] = ()
         if path.is_dir():
             found = list_images(path)
             if not found:
-                errors.append({"source": item, "error": f"{item}: folder holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})"})
+                known = ", ".join(sorted(IMAGE_SUFFIXES))
+                errors.append({"source": item, "error": f"{item}: folder holds no images ({known})"})
             for p in found:
                 files.setdefault(str(p), str(p.resolve()))
         elif not path.exists():
@@ -271,8 +273,8 @@ def run_batch(inputs: Iterable[str | Path], output: str | Path, *, lists: Iterab
         new_errors = [e for e in expand_errors if e["source"] not in done]
         todo = [(s, p) for s, p in files if s not in done]
         result.skipped = result.inputs - len(todo) - len(new_errors)
-        earlier = {s for s, _ in files} | {e["source"] for e in expand_errors}
-        result.errors = [{"source": s, "error": err} for s, err in done.items() if err is not None and s in earlier]
+        named = {s for s, _ in files} | {e["source"] for e in expand_errors}
+        result.errors = [{"source": s, "error": err} for s, err in done.items() if err is not None and s in named]
         if new_errors:
             out.write_shard(new_errors)
             result.shards += 1
@@ -286,22 +288,23 @@ def run_batch(inputs: Iterable[str | Path], output: str | Path, *, lists: Iterab
             address = address or os.environ.get("RAY_ADDRESS") or None
             try:
                 local = {} if address else {"include_dashboard": False}
-                ray.init(address=address, logging_level="WARNING" if progress else "ERROR", log_to_driver=progress, **local)
+                ray.init(address=address, logging_level="WARNING" if progress else "ERROR",
+                         log_to_driver=progress, **local)
             except (ConnectionError, ValueError, RuntimeError) as exc:
                 where = f"at {address}" if address else "on this machine"
                 raise UsageError(f"cannot start or reach a Ray cluster {where}: {str(exc).splitlines()[0]}") from None
             started_here = True
         try:
-            _run_job(ray, todo, settings, out, result, workers, cpus_per_worker, gpus_per_worker, batch_size, shard_size,
-                     flush_seconds, progress, on_shard)
+            _run_job(ray, todo, settings, out, result, workers, cpus_per_worker, gpus_per_worker, batch_size,
+                     shard_size, flush_seconds, progress, on_shard)
         finally:
             if started_here:
                 ray.shutdown()
     return result
 
 
-def _run_job(ray, todo, settings, out, result, workers, cpus_per_worker, gpus_per_worker, batch_size, shard_size,
-             flush_seconds, progress, on_shard) -> None:
+def _run_job(ray, todo, settings, out, result, workers, cpus_per_worker, gpus_per_worker, batch_size,
+             shard_size, flush_seconds, progress, on_shard) -> None:
     from ray.data import ActorPoolStrategy, DataContext
 
     ctx = DataContext.get_current()
@@ -320,8 +323,10 @@ def _run_job(ray, todo, settings, out, result, workers, cpus_per_worker, gpus_pe
                              override_num_blocks=min(n_batches, 10_000))
     # Pages are slow (seconds): queue at most 2 batches per actor, so a small job spreads evenly.
     ledger = ray.remote(num_cpus=0)(CrashLedger).remote()
-    ds = ds.map_batches(PageWorker, fn_constructor_kwargs={"settings": settings, "threads": threads, "ledger": ledger},
-                        compute=ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=2), num_cpus=cpus_per_worker,
+    ds = ds.map_batches(PageWorker,
+                        fn_constructor_kwargs={"settings": settings, "threads": threads, "ledger": ledger},
+                        compute=ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=2),
+                        num_cpus=cpus_per_worker,
                         batch_size=batch_size, batch_format="numpy",
                         **({"num_gpus": gpus_per_worker} if gpus_per_worker else {}))
     buffer: list[dict[str, Any]] = []

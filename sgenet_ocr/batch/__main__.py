@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("pipeline (as python -m sgenet_ocr.pipeline)")
     g.add_argument("--engine", help="OCR engine (default: easyocr)")
     g.add_argument("--restorer", help="restorer (default: the engine's preferred one, else sgenet)")
-    g.add_argument("--min-height", type=float, help=f"restore text lower than this, page px (default {DEFAULT_MIN_HEIGHT})")
+    g.add_argument("--min-height", type=float,
+                   help=f"restore text lower than this, page px (default {DEFAULT_MIN_HEIGHT})")
     g.add_argument("--device", choices=["cpu", "cuda"], help="device for the restorer (default cpu)")
     g.add_argument("--pipeline", help="preset name (pipelines/NAME.yaml) or path; flags override it")
     g.add_argument("--compare", action="store_true", help="also report the engine-alone reading of restored words")

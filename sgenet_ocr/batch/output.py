@@ -78,9 +78,9 @@ class OutputFolder:
         if f.is_dir() and any(f.iterdir()) and not manifest.is_file():
             raise UsageError(f"--output {f}: folder is not empty and holds no {MANIFEST}; refusing to write "
                              "into a folder this tool did not create (use a new or empty folder)")
-        if manifest.is_file():
+        if manifest.is_file() and shard_files(f):
             self._check_manifest(manifest)
-        else:
+        else:  # new, or a run that wrote nothing (e.g. stopped by a bad setting): settings may change
             f.mkdir(parents=True, exist_ok=True)
             _write_atomic(manifest, json.dumps({"version": _MANIFEST_VERSION, "format": self.fmt,
                                                 "settings": self.settings}, indent=2).encode())
