@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import EXIT_CODES, InputImageError, SgenetOcrError, UsageError, report
+from ..errors import EXIT_CODES, InputImageError, SgenetOcrError, UsageError
 
 PROG = "python -m sgenet_ocr.batch"
 NAME = "batch"  # errors print as "sgenet-ocr batch: error: ..."
@@ -48,8 +48,6 @@ def _positive_float(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ..pipeline import DEFAULT_MIN_HEIGHT, KEEP_CHOICES
-
     epilog = "exit codes:\n" + "\n".join(f"  {k}  {v}" for k, v in EXIT_CODES.items()) + "\n  130  interrupted"
     p = _Parser(prog=PROG, description=__doc__.splitlines()[0], epilog=epilog,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -62,12 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("pipeline (as python -m sgenet_ocr.pipeline)")
     g.add_argument("--engine", help="OCR engine (default: easyocr)")
     g.add_argument("--restorer", help="restorer (default: the engine's preferred one, else sgenet)")
-    g.add_argument("--min-height", type=float,
-                   help=f"restore text lower than this, page px (default {DEFAULT_MIN_HEIGHT})")
+    g.add_argument("--min-height", type=float, help="restore text lower than this, page px (default 24)")
     g.add_argument("--device", choices=["cpu", "cuda"], help="device for the restorer (default cpu)")
     g.add_argument("--pipeline", help="preset name (pipelines/NAME.yaml) or path; flags override it")
     g.add_argument("--compare", action="store_true", help="also report the engine-alone reading of restored words")
-    g.add_argument("--keep", choices=KEEP_CHOICES, help="reading kept for a restored word (default confident)")
+    g.add_argument("--keep", help="reading kept for a restored word: confident (default) or restored")
     g.add_argument("--plugin", action="append", default=[], help="extra plugin: .py path or module (repeatable)")
     r = p.add_argument_group("Ray")
     r.add_argument("--address", help="Ray cluster address (default: $RAY_ADDRESS, else the Ray that `ray start` "
@@ -88,21 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; every failure is one line on stderr and an exit code, never a traceback."""
     try:
         return _main(argv)
     except SgenetOcrError as exc:
-        return report(NAME, exc)
+        _error(str(exc))
+        return exc.exit_code
     except KeyboardInterrupt:
-        return report(NAME, _failure("interrupted; rerun the same command to resume", 130))
-    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        return report(NAME, _failure(f"internal error: {type(exc).__name__}: {first}", 1))
-
-
-def _failure(message: str, code: int) -> SgenetOcrError:
-    exc = SgenetOcrError(message)
-    exc.exit_code = code
-    return exc
+        _error("interrupted; rerun the same command to resume")
+        return 130
+    except Exception as exc:  # noqa: BLE001
+        _error(f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        return 1
 
 
 def _main(argv) -> int:
@@ -122,11 +116,10 @@ def _main(argv) -> int:
         cpus_per_worker=args.cpus_per_worker, gpus_per_worker=args.gpus_per_worker,
         batch_size=args.batch_size, shard_size=args.shard_size,
         flush_seconds=args.flush_seconds, address=args.address, progress=not args.quiet,
-        engine=args.engine or settings.get("engine", "easyocr"),
-        restorer=args.restorer or settings.get("restorer"),
+        engine=args.engine or settings.get("engine"), restorer=args.restorer or settings.get("restorer"),
         min_height=args.min_height if args.min_height is not None else settings.get("min_height"),
-        device=args.device or settings.get("device", "cpu"), compare=args.compare,
-        keep=args.keep or settings.get("keep", "confident"), plugins=args.plugin,
+        device=args.device or settings.get("device"), compare=args.compare,
+        keep=args.keep or settings.get("keep"), plugins=args.plugin,
         engine_options=settings.get("engine_options"), restorer_options=settings.get("restorer_options"))
     for e in result.errors[:MAX_ERROR_LINES]:
         _error(e["error"])
