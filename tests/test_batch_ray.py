@@ -221,10 +221,23 @@ def test_shards_round_trip_and_leftover_temp_files_are_removed(tmp_path, fmt):
     again = OutputFolder(tmp_path, fmt, {})
     assert again.open() == {"a.png": None, "b.png": "b.png: not an image file"}
     assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", MANIFEST, f"part-000001.{fmt}"]
-    again.write_shard([dict(page, source="c.png")])
+    pdf_pages = [dict(page, source="d.pdf", page=1), {"source": "d.pdf", "page": 2, "error": "d.pdf: page 2: x"}]
+    again.write_shard([dict(page, source="c.png"), *pdf_pages])
     assert [p.name for p in shard_files(tmp_path)] == [f"part-000001.{fmt}", f"part-000002.{fmt}"]
     again.close()
-    assert read_results(tmp_path) == [error, page, dict(page, source="c.png")]
+    assert read_results(tmp_path) == [error, page, dict(page, source="c.png"), *pdf_pages]
+
+
+def test_every_page_of_a_pdf_is_a_row(tmp_path):
+    from sgenet_ocr.batch import process_one
+
+    pdf = tmp_path / "doc.pdf"
+    pages = [Image.new("RGB", (300, 100), "white") for _ in range(2)]
+    pages[0].save(pdf, save_all=True, append_images=pages[1:], resolution=100)
+    with Pipeline(engine="tesseract", restorer="identity") as p:
+        rows = process_one(p, str(pdf), "in/doc.pdf")
+    assert [(r["source"], r["page"]) for r in rows] == [("in/doc.pdf", 1), ("in/doc.pdf", 2)]
+    assert all("error" not in r for r in rows)
 
 
 def test_batch_help_lists_exit_codes():

@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable
 
 from .. import errors as _errors
 from ..errors import InputImageError, MissingDependencyError, SgenetOcrError, UsageError
+from ..keep import keep_policy
 from .output import FORMATS, OutputFolder, read_results, shard_files
 
 __all__ = ["run_batch", "BatchResult", "PageWorker", "expand_inputs", "read_results", "shard_files", "FORMATS"]
@@ -60,7 +61,7 @@ def expand_inputs(inputs: Iterable[str | Path], lists: Iterable[str | Path] = ()
     one path a line (``#`` comments and blank lines skipped; relative paths are relative to the
     current folder). ``source`` is the name the pipeline CLI would report; duplicates are dropped.
     """
-    from ..imaging import IMAGE_SUFFIXES, list_images
+    from ..documents import INPUT_SUFFIXES, list_inputs
 
     names: list[str] = [str(i) for i in inputs]
     for lst in lists:
@@ -74,9 +75,9 @@ def expand_inputs(inputs: Iterable[str | Path], lists: Iterable[str | Path] = ()
     for item in names:
         path = Path(item)
         if path.is_dir():
-            found = list_images(path)
+            found = list_inputs(path)
             if not found:
-                known = ", ".join(sorted(IMAGE_SUFFIXES))
+                known = ", ".join(sorted(INPUT_SUFFIXES))
                 errors.append({"source": item, "error": f"{item}: folder holds no images ({known})"})
             for p in found:
                 files.setdefault(str(p), str(p.resolve()))
@@ -89,19 +90,20 @@ def expand_inputs(inputs: Iterable[str | Path], lists: Iterable[str | Path] = ()
     return list(files.items()), errors
 
 
-def process_one(pipeline, path: str, source: str) -> dict[str, Any]:
-    """One input -> its output row: ``Page.export()`` with ``source``, or an error row."""
+def process_one(pipeline, path: str, source: str) -> list[dict[str, Any]]:
+    """One input -> its output rows: ``Page.export()`` with ``source`` for each page (a PDF or
+    TIFF has several, with their ``page`` numbers), or error rows."""
     try:
-        page = pipeline.run(path)
+        doc = pipeline.run_document(path)
     except InputImageError as exc:
-        return {"source": source, "error": str(exc).replace(path, source)}
+        return [{"source": source, "error": str(exc).replace(path, source)}]
     except SgenetOcrError as exc:  # e.g. the engine raised on this page: a row, not a failed job
-        return {"source": source, "error": f"{source}: {exc}"}
+        return [{"source": source, "error": f"{source}: {exc}"}]
     except Exception as exc:  # noqa: BLE001 - one bad page must not stop a million others
-        return {"source": source, "error": f"{source}: internal error: {type(exc).__name__}: {exc}"}
-    row = page.export()
-    row["source"] = source
-    return row
+        return [{"source": source, "error": f"{source}: internal error: {type(exc).__name__}: {exc}"}]
+    rows = [{**page.export(), "source": source} for page in doc.pages]
+    rows += [{**e, "source": source, "error": e["error"].replace(path, source)} for e in doc.errors]
+    return rows
 
 
 # A page on which the actor's process died this many times (a crash in native engine code, the
@@ -162,19 +164,19 @@ class PageWorker:
         return {"source": np.array(sources, dtype=object), "record": np.array(records, dtype=object),
                 "node": np.array([self.node] * n, dtype=object), "fatal": np.array([self.fatal] * n, dtype=object)}
 
-    def _one(self, path: str, source: str) -> dict[str, Any]:
+    def _one(self, path: str, source: str) -> list[dict[str, Any]]:
         if self.ledger is None:
             return process_one(self.pipeline, path, source)
         import ray
 
         crashes = ray.get(self.ledger.begin.remote(source))
         if crashes >= MAX_PAGE_CRASHES:
-            row = {"source": source, "error": f"{source}: the worker process died {crashes} times on this page "
-                                              "(a crash in the engine, or out of memory); skipped"}
+            rows = [{"source": source, "error": f"{source}: the worker process died {crashes} times on this page "
+                                                "(a crash in the engine, or out of memory); skipped"}]
         else:
-            row = process_one(self.pipeline, path, source)
+            rows = process_one(self.pipeline, path, source)
         self.ledger.end.remote(source)
-        return row
+        return rows
 
 
 def _raise_fatal(fatal: str) -> None:
@@ -218,13 +220,8 @@ def check_settings(settings: dict[str, Any]) -> None:
     mh = settings.get("min_height")
     if mh is not None and (not math.isfinite(mh) or mh < 0):
         raise UsageError(f"min_height must be a number >= 0, got {mh!r}")
-    try:  # package internals: if they move, the actors still check
-        from ..pipeline import KEEP_CHOICES
-
-        if settings.get("keep", KEEP_CHOICES[0]) not in KEEP_CHOICES:
-            raise UsageError(f"unknown keep policy {settings['keep']!r}; known: {', '.join(KEEP_CHOICES)}")
-    except ImportError:  # pragma: no cover
-        pass
+    if settings.get("keep") is not None:
+        keep_policy(settings["keep"])  # UsageError naming the known ones
     try:
         from ..plugin_manager import PluginHost
 
@@ -348,17 +345,18 @@ def _run_job(ray, todo, settings, out, result, workers, cpus_per_worker, gpus_pe
         for row in ds.iter_rows():
             if row["fatal"]:
                 _raise_fatal(row["fatal"])
-            rec = json.loads(row["record"])
+            recs = json.loads(row["record"])  # every page of one input: never split over shards
             if not buffer:
                 oldest = time.monotonic()
-            buffer.append(rec)
-            result.nodes[row["node"]] = result.nodes.get(row["node"], 0) + 1
-            if "error" in rec:
-                result.errors.append(rec)
-            else:
-                result.pages += 1
-                for k, v in rec.get("timings", {}).items():
-                    result.stage_seconds[k] = result.stage_seconds.get(k, 0.0) + v
+            buffer.extend(recs)
+            result.nodes[row["node"]] = result.nodes.get(row["node"], 0) + len(recs)
+            for rec in recs:
+                if "error" in rec:
+                    result.errors.append(rec)
+                else:
+                    result.pages += 1
+                    for k, v in rec.get("timings", {}).items():
+                        result.stage_seconds[k] = result.stage_seconds.get(k, 0.0) + v
             if len(buffer) >= shard_size or time.monotonic() - oldest >= flush_seconds:
                 flush()
     finally:

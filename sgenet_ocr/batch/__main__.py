@@ -15,16 +15,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import EXIT_CODES, InputImageError, SgenetOcrError, UsageError
+from ..cli import ArgumentParser, exit_codes_epilog, print_error, run_cli
+from ..errors import InputImageError, UsageError
 
 PROG = "python -m sgenet_ocr.batch"
 NAME = "batch"  # errors print as "sgenet-ocr batch: error: ..."
 MAX_ERROR_LINES = 20
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise UsageError(message)
 
 
 def _positive_int(text: str) -> int:
@@ -47,9 +43,8 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    epilog = "exit codes:\n" + "\n".join(f"  {k}  {v}" for k, v in EXIT_CODES.items()) + "\n  130  interrupted"
-    p = _Parser(prog=PROG, description=__doc__.splitlines()[0], epilog=epilog,
+def build_parser() -> ArgumentParser:
+    p = ArgumentParser(prog=PROG, description=__doc__.splitlines()[0], epilog=exit_codes_epilog(),
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="*", help="images or folders of images (searched recursively)")
     p.add_argument("--list", action="append", default=[], metavar="FILE",
@@ -85,29 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command; every failure is one line on stderr and an exit code, never a traceback."""
-    try:
-        return _main(argv)
-    except SgenetOcrError as exc:
-        _error(str(exc))
-        return exc.exit_code
-    except KeyboardInterrupt:
-        _error("interrupted; rerun the same command to resume")
-        return 130
-    except Exception as exc:  # noqa: BLE001
-        _error(f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
-        return 1
+    """Run the command; every failure is one line on stderr and an exit code, never a traceback
+    (Ctrl-C: 130, and a rerun of the same command resumes)."""
+    return run_cli(NAME, _main, argv)
 
 
 def _main(argv) -> int:
     from ..presets import load_preset
     from . import run_batch, summary_line
 
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help
-        return 0 if exc.code in (0, None) else UsageError.exit_code
+    args = build_parser().parse_args(argv)
     if not args.inputs and not args.list:
         raise UsageError("no inputs given: images, folders or --list FILE (see --help)")
     settings = load_preset(args.pipeline) if args.pipeline else {}
@@ -131,7 +113,7 @@ def _main(argv) -> int:
 
 
 def _error(message: str) -> None:
-    print(f"sgenet-ocr {NAME}: error: {message}", file=sys.stderr)
+    print_error(message, NAME)
 
 
 if __name__ == "__main__":

@@ -203,7 +203,8 @@ def _parquet_schema():
         ("baseline_text", pa.string()), ("baseline_confidence", pa.float64()),
     ])
     return pa.schema([
-        ("source", pa.string()), ("error", pa.string()), ("width", pa.int64()), ("height", pa.int64()),
+        ("source", pa.string()), ("page", pa.int64()), ("error", pa.string()), ("width", pa.int64()),
+        ("height", pa.int64()),
         ("engine", pa.string()), ("restorer", pa.string()), ("keep", pa.string()),
         ("words", pa.list_(word)), ("timings", pa.map_(pa.string(), pa.float64())),
     ])
@@ -227,9 +228,11 @@ def _write_parquet_atomic(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def _from_parquet_row(row: dict[str, Any]) -> dict[str, Any]:
+    # "page" only for a page of a multi-page file, as in Page.export() and the error rows
+    numbered = {"page": row["page"]} if row.get("page") is not None else {}
     if row.get("error") is not None:
-        return {"source": row["source"], "error": row["error"]}
-    page = {k: row[k] for k in _PAGE_KEYS}
+        return {"source": row["source"], **numbered, "error": row["error"]}
+    page = {"source": row["source"], **numbered, **{k: row[k] for k in _PAGE_KEYS if k != "source"}}
     page["timings"] = dict(page["timings"] or [])
     page["words"] = [{k: v for k, v in w.items() if v is not None} for w in page["words"] or []]
     return page
