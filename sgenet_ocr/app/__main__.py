@@ -1,0 +1,78 @@
+"""``python -m sgenet_ocr.app``: serve the comparison page on localhost (offline)."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..errors import MissingDependencyError, SgenetOcrError, UsageError
+from . import error_line
+
+PROG = "python -m sgenet_ocr.app"
+
+
+def offline_environment() -> None:
+    """No analytics, version checks or model-hub calls: the page works with no network."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROG, description=__doc__.splitlines()[0].split(": ", 1)[1])
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--engine", default="easyocr", help="engine selected when the page opens (default easyocr)")
+    p.add_argument("--restorer", help="restorer selected when the page opens (default: the engine's preferred one)")
+    p.add_argument("--min-height", type=float, default=24, help="min height selected when the page opens (default 24)")
+    p.add_argument("--keep", default="confident", help="keep policy selected when the page opens (default confident)")
+    p.add_argument("--cache", type=int, default=4,
+                   help="pipelines (engine, restorer, min height, keep) kept loaded at once (default 4)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except SgenetOcrError as exc:
+        print(error_line(str(exc)), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        print(error_line(f"internal error: {type(exc).__name__}: {exc}"), file=sys.stderr)
+        return 1
+
+
+def _main(argv) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help
+        return 0 if exc.code in (0, None) else UsageError.exit_code
+    offline_environment()
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        raise MissingDependencyError("gradio", "app", "the web page needs the 'gradio' package") from None
+    from . import PipelineCache
+    from .ui import CSS, build
+
+    cache = PipelineCache(size=args.cache)
+    page = build(cache, engine=args.engine, restorer=args.restorer, min_height=args.min_height, keep=args.keep)
+    print(f"sgenet-ocr app: http://{args.host}:{args.port}  (Ctrl-C to stop)", flush=True)
+    try:
+        page.launch(server_name=args.host, server_port=args.port, ssr_mode=False, show_error=False, quiet=True,
+                    css=CSS, max_file_size="100mb", footer_links=[])
+    finally:
+        cache.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
