@@ -9,14 +9,16 @@ PIP    := $(BIN)/python -m pip -q --disable-pip-version-check
 DATA   ?= $(or $(SGENET_DATA),../shared/data)
 CV     := 4.10.0.84
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo app test bench clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
-	# Tesseract for its engine; Ghostscript for OCRmyPDF (PDF/A output)
+	# Tesseract for its engine; Ghostscript for OCRmyPDF (PDF/A output); Chromium for the app's browser tests
 	@command -v tesseract >/dev/null 2>&1 && command -v gs >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq tesseract-ocr tesseract-ocr-eng ghostscript >/dev/null; }
+	@{ command -v chromium && command -v chromedriver; } >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# torch and torchvision first, pinned to the builds that import together on CPU
 	$(PIP) install torch==2.14.1 torchvision==0.29.1
@@ -31,6 +33,9 @@ demo: setup
 	$(BIN)/python -m sgenet_ocr.pipeline examples/street_sign.jpg --compare \
 	    --json out/demo.json --annotate out/demo.png --save-crops out/demo_crops
 	@echo "annotated page: out/demo.png   results: out/demo.json   restored crops: out/demo_crops/"
+
+app: setup
+	$(BIN)/python -m sgenet_ocr.app
 
 test: setup
 	SGENET_DATA=$(DATA) $(BIN)/python -m pytest -q --timeout 900
