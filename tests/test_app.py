@@ -278,20 +278,30 @@ def test_page_shows_annotated_page_and_crop_pairs(server, browser):
         browser.execute_script("window.scrollTo(0, 0)")
         Path(shot).parent.mkdir(parents=True, exist_ok=True)
         browser.save_screenshot(shot)
+    # Another setting from the page's controls: a new pipeline, then the same one reused.
+    for expected in ("models loaded", "models reused"):
+        browser.find_element(By.XPATH, "//*[@id='keep']//label[normalize-space()='restored']").click()
+        browser.find_element(By.ID, "run").click()
+        WebDriverWait(browser, 120).until(
+            lambda d: "keep restored" in d.find_element(By.ID, "status").text
+            and expected in d.find_element(By.ID, "timings").text)
 
 
 @pytest.mark.slow
-def test_page_shows_one_line_error_for_a_corrupt_upload(server, browser, tmp_path):
+def test_page_shows_one_line_error_for_a_corrupt_upload(server, browser, tmp_path, monkeypatch, capsys):
+    from selenium.webdriver.common.by import By
+
+    from sgenet_ocr.pipeline.__main__ import main as cli
+
     bad = tmp_path / "x.png"
     bad.write_bytes(CORRUPT)
+    monkeypatch.chdir(tmp_path)
+    assert cli(["x.png", "--engine", "tesseract", "--restorer", "bicubic", "-q"]) == InputImageError.exit_code
+    expected = capsys.readouterr().err.strip()
+    assert expected == "sgenet-ocr: error: x.png: not an image file (or a format Pillow cannot read)"
     _open(browser, server)
     _upload(browser, bad)
     error = _wait(browser, "#status .sgenet-error")[0]
-    assert error.text == "sgenet-ocr: error: x.png: not an image file (or a format Pillow cannot read)"
-    assert "Traceback" not in browser.page_source and not _wait_none(browser, "#crops .crop-pair")
-
-
-def _wait_none(driver, css):
-    from selenium.webdriver.common.by import By
-
-    return driver.find_elements(By.CSS_SELECTOR, css)
+    assert error.text == expected  # the CLI's line, in the page
+    assert "Traceback" not in browser.page_source
+    assert not browser.find_elements(By.CSS_SELECTOR, "#crops .crop-pair")

@@ -26,6 +26,7 @@ from PIL import Image
 
 from ..errors import InputImageError, MissingDependencyError, SgenetOcrError
 from ..imaging import load_image
+from ..pipeline import DEFAULT_MIN_HEIGHT  # noqa: F401 - also the app's default
 
 ENGINES = ("easyocr", "rapidocr", "paddleocr", "tesseract")
 RESTORERS = ("sgenet", "sgenet-onnx", "bicubic", "identity")
@@ -37,6 +38,15 @@ PDF_MAX_PIXELS = 25_000_000  # a rendered PDF page is scaled down to stay under 
 def error_line(message: str) -> str:
     """The CLI's one-line error, ``sgenet-ocr: error: ...``, for ``message``."""
     return "sgenet-ocr: error: " + " ".join(str(message).split())
+
+
+def keep_choices() -> list[str]:
+    """The keep policies ``Pipeline(keep=...)`` accepts."""
+    try:
+        from ..keep import KEEP_POLICIES  # their own module in newer versions
+    except ImportError:
+        from ..pipeline import KEEP_CHOICES as KEEP_POLICIES
+    return list(KEEP_POLICIES)
 
 
 def known_names(kind: str, fallback: tuple[str, ...]) -> list[str]:
@@ -188,7 +198,7 @@ def _analyze(cache, upload, engine, restorer, min_height, keep, pdf_page, out_di
         return Result(error=error_line("no input image given: upload an image or a PDF, or pick an example"))
     upload = Path(upload)
     restorer = None if restorer in (None, "", DEFAULT_RESTORER) else restorer
-    min_height = 24.0 if min_height is None else float(min_height)
+    min_height = DEFAULT_MIN_HEIGHT if min_height is None else float(min_height)
     rgb = load_upload(upload, int(pdf_page or 1))
     source = upload.name if upload.suffix.lower() != ".pdf" else f"{upload.name}#page={int(pdf_page or 1)}"
     with cache.use(engine, restorer, min_height, keep) as (pipeline, built):

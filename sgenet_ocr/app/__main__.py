@@ -6,7 +6,7 @@ import os
 import sys
 
 from ..errors import MissingDependencyError, SgenetOcrError, UsageError
-from . import error_line
+from . import DEFAULT_MIN_HEIGHT, error_line, keep_choices
 
 PROG = "python -m sgenet_ocr.app"
 
@@ -30,8 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--engine", default="easyocr", help="engine selected when the page opens (default easyocr)")
     p.add_argument("--restorer", help="restorer selected when the page opens (default: the engine's preferred one)")
-    p.add_argument("--min-height", type=float, default=24, help="min height selected when the page opens (default 24)")
-    p.add_argument("--keep", default="confident", help="keep policy selected when the page opens (default confident)")
+    p.add_argument("--min-height", type=float, default=DEFAULT_MIN_HEIGHT,
+                   help=f"min height selected when the page opens (default {DEFAULT_MIN_HEIGHT})")
+    p.add_argument("--keep", default="confident", choices=keep_choices(),
+                   help="keep policy selected when the page opens (default confident)")
     p.add_argument("--cache", type=int, default=4,
                    help="pipelines (engine, restorer, min height, keep) kept loaded at once (default 4)")
     return p

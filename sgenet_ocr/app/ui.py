@@ -10,9 +10,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from ..pipeline import KEEP_CHOICES
 from ..imaging import IMAGE_SUFFIXES
-from . import DEFAULT_RESTORER, ENGINES, RESTORERS, PipelineCache, analyze, known_names
+from . import DEFAULT_RESTORER, ENGINES, RESTORERS, PipelineCache, analyze, keep_choices, known_names
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 TITLE = "sgenet-ocr: see the restoration stage at work"
@@ -53,7 +52,7 @@ def build(cache: PipelineCache, engine: str = "easyocr", restorer: str | None = 
             return "", None, "", "", None
         return run(upload, *settings)
 
-    with gr.Blocks(title=TITLE) as page:
+    with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as page:  # uploads older than an hour go
         gr.Markdown(INTRO)
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
@@ -65,7 +64,7 @@ def build(cache: PipelineCache, engine: str = "easyocr", restorer: str | None = 
                                           elem_id="restorer")
                 min_height_in = gr.Number(value=min_height, minimum=0, label="Min height (px)",
                                           info="crops with text lower than this are restored", elem_id="min-height")
-                keep_in = gr.Radio(list(KEEP_CHOICES), value=keep, label="Keep",
+                keep_in = gr.Radio(keep_choices(), value=keep, label="Keep",
                                    info="confident: the more confident reading of original and restored crop",
                                    elem_id="keep")
                 pdf_page_in = gr.Number(value=1, minimum=1, precision=0, label="PDF page", elem_id="pdf-page")
@@ -74,7 +73,8 @@ def build(cache: PipelineCache, engine: str = "easyocr", restorer: str | None = 
                     gr.Examples(examples(), inputs=[upload], label="Shipped examples")
             with gr.Column(scale=3):
                 status = gr.HTML(elem_id="status")
-                annotated = gr.Image(label="Annotated page", type="pil", interactive=False, elem_id="annotated")
+                annotated = gr.Image(label="Annotated page", show_label=False, type="pil", interactive=False,
+                                     buttons=["download", "fullscreen"], elem_id="annotated")  # label hid the legend
                 gr.Markdown("### Restored crops: original | restored")
                 crops = gr.HTML(elem_id="crops")
                 with gr.Row():
