@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from sgenet_ocr.app import PipelineCache, analyze, error_line, load_upload
-from sgenet_ocr.errors import InputImageError, UsageError
+from sgenet_ocr.errors import InputImageError, MissingDependencyError, UsageError
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "street_sign.jpg"
@@ -146,11 +146,16 @@ def test_analyze_shows_crop_pairs_with_both_readings(tmp_path):
     assert exported["pages"][0]["source"] == "street_sign.jpg" and exported["pages"][0]["words"]
 
 
-def test_cli_help_and_bad_arguments():
+def test_cli_help_bad_arguments_and_missing_extra(monkeypatch, capsys):
     from sgenet_ocr.app.__main__ import main
 
     assert main(["--help"]) == 0
     assert main(["--port", "nope"]) == UsageError.exit_code
+    assert capsys.readouterr().err.strip() == "sgenet-ocr: error: argument --port: invalid int value: 'nope'"
+    monkeypatch.setitem(sys.modules, "gradio", None)  # as if the app extra were not installed
+    assert main([]) == MissingDependencyError.exit_code
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("sgenet-ocr: error: the web page needs") and "sgenet-ocr[app]" in err and "\n" not in err
 
 
 # --- the page in a real browser ---------------------------------------------------------------

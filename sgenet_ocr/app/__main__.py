@@ -67,10 +67,14 @@ def _main(argv) -> int:
 
     cache = PipelineCache(size=args.cache)
     page = build(cache, engine=args.engine, restorer=args.restorer, min_height=args.min_height, keep=args.keep)
-    print(f"sgenet-ocr app: http://{args.host}:{args.port}  (Ctrl-C to stop)", flush=True)
     try:
-        page.launch(server_name=args.host, server_port=args.port, ssr_mode=False, show_error=False, quiet=True,
-                    css=CSS, max_file_size="100mb", footer_links=[])
+        try:
+            page.launch(server_name=args.host, server_port=args.port, ssr_mode=False, show_error=False,
+                        quiet=True, css=CSS, max_file_size="100mb", footer_links=[], prevent_thread_lock=True)
+        except OSError as exc:  # the port is taken, or the address is not this machine's
+            raise UsageError(f"cannot serve on {args.host}:{args.port}: {exc}") from None
+        print(f"sgenet-ocr app: http://{args.host}:{args.port}  (Ctrl-C to stop)", flush=True)
+        page.block_thread()
     finally:
         cache.close()
     return 0
