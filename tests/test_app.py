@@ -150,11 +150,11 @@ def test_cli_help_bad_arguments_and_missing_extra(monkeypatch, capsys):
 
     assert main(["--help"]) == 0
     assert main(["--port", "nope"]) == UsageError.exit_code
-    assert capsys.readouterr().err.strip() == "sgenet-ocr: error: argument --port: invalid int value: 'nope'"
+    assert capsys.readouterr().err.strip() == "sgenet-ocr app: error: argument --port: invalid int value: 'nope'"
     monkeypatch.setitem(sys.modules, "gradio", None)  # as if the app extra were not installed
     assert main([]) == MissingDependencyError.exit_code
     err = capsys.readouterr().err.strip()
-    assert err.startswith("sgenet-ocr: error: the web page needs") and "sgenet-ocr[app]" in err and "\n" not in err
+    assert err.startswith("sgenet-ocr app: error: the web page needs") and "sgenet-ocr[app]" in err and "\n" not in err
 
 
 # --- the page in a real browser ---------------------------------------------------------------

@@ -24,9 +24,11 @@ from typing import Any, Callable, Iterator
 import numpy as np
 from PIL import Image
 
+from ..cli import error_prefix
 from ..errors import InputImageError, MissingDependencyError, SgenetOcrError
 from ..imaging import load_image
-from ..pipeline import DEFAULT_MIN_HEIGHT  # noqa: F401 - also the app's default
+from ..keep import KEEP_POLICIES
+from ..options import DEFAULT_MIN_HEIGHT
 
 ENGINES = ("easyocr", "rapidocr", "paddleocr", "tesseract")
 RESTORERS = ("sgenet", "sgenet-onnx", "bicubic", "identity")
@@ -37,15 +39,11 @@ PDF_MAX_PIXELS = 25_000_000  # a rendered PDF page is scaled down to stay under 
 
 def error_line(message: str) -> str:
     """The CLI's one-line error, ``sgenet-ocr: error: ...``, for ``message``."""
-    return "sgenet-ocr: error: " + " ".join(str(message).split())
+    return error_prefix() + " ".join(str(message).split())
 
 
 def keep_choices() -> list[str]:
     """The keep policies ``Pipeline(keep=...)`` accepts."""
-    try:
-        from ..keep import KEEP_POLICIES  # their own module in newer versions
-    except ImportError:
-        from ..pipeline import KEEP_CHOICES as KEEP_POLICIES
     return list(KEEP_POLICIES)
 
 
@@ -227,9 +225,7 @@ def _restored_readings(pipeline, page) -> dict[int, tuple[str, float]]:
     readings = {i: (w.text, w.confidence) for i, w in enumerate(page.words) if w.restored and not w.kept_original}
     missing = [(i, restored) for i, _, restored in page.crops if i not in readings]
     if missing:
-        # Pipeline.recognize is the public recognition step (older versions: _recognize).
-        recognize = getattr(pipeline, "recognize", None) or pipeline._recognize
-        for (i, _), reading in zip(missing, recognize([crop for _, crop in missing])):
+        for (i, _), reading in zip(missing, pipeline.recognize([crop for _, crop in missing])):
             readings[i] = (str(reading[0]), float(reading[1]))
     return readings
 

@@ -1,12 +1,12 @@
 """``python -m sgenet_ocr.app``: serve the comparison page on localhost (offline)."""
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
-from ..errors import MissingDependencyError, SgenetOcrError, UsageError
-from . import DEFAULT_MIN_HEIGHT, error_line, keep_choices
+from ..cli import ArgumentParser, run_cli
+from ..errors import MissingDependencyError, UsageError
+from . import DEFAULT_MIN_HEIGHT, keep_choices
 
 PROG = "python -m sgenet_ocr.app"
 
@@ -19,13 +19,8 @@ def offline_environment() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise UsageError(message)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, description=__doc__.splitlines()[0].split(": ", 1)[1])
+def build_parser() -> ArgumentParser:
+    p = ArgumentParser(prog=PROG, description=__doc__.splitlines()[0].split(": ", 1)[1])
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--engine", default="easyocr", help="engine selected when the page opens (default easyocr)")
@@ -40,23 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        return _main(argv)
-    except SgenetOcrError as exc:
-        print(error_line(str(exc)), file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
-        print(error_line(f"internal error: {type(exc).__name__}: {exc}"), file=sys.stderr)
-        return 1
+    return run_cli("app", _main, argv)
 
 
 def _main(argv) -> int:
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as exc:  # --help
-        return 0 if exc.code in (0, None) else UsageError.exit_code
+    args = build_parser().parse_args(argv)
     offline_environment()
     try:
         import gradio  # noqa: F401
