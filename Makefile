@@ -9,7 +9,7 @@ PIP    := $(BIN)/python -m pip -q --disable-pip-version-check
 DATA   ?= $(or $(SGENET_DATA),../shared/data)
 CV     := 4.10.0.84
 
-.PHONY: setup demo app test bench clean
+.PHONY: setup demo app test bench gpu-kit clean
 
 setup: $(STAMP)
 
@@ -40,8 +40,12 @@ app: setup
 test: setup
 	SGENET_DATA=$(DATA) $(BIN)/python -m pytest -q --timeout 900
 
+# Everything a CUDA machine without network needs to train (README: "Training on a GPU").
+gpu-kit: setup
+	$(BIN)/python -m sgenet_ocr.gpu_kit build --out gpu-kit --data $(DATA)
+
 bench: setup
 	SGENET_DATA=$(DATA) $(BIN)/python benchmarks/run_all.py --data $(DATA)
 
 clean:
-	rm -rf $(VENV) out build *.egg-info
+	rm -rf $(VENV) out build gpu-kit *.egg-info

@@ -43,7 +43,7 @@ from .metrics import word_correct
 DEFAULT_CONFIG = Path(__file__).parent / "configs" / "sgenet_default.yaml"
 EXPORT_NAME = "sgenet_x2.safetensors"
 LOG_FIELDS = ["kind", "step", "minutes", "lr", "loss", "pixel", "ctc", "distill", "sec_per_step",
-              "val_l1", "val_psnr", "val_acc_sr", "val_acc_bicubic", "val_acc_hr"]
+              "val_l1", "val_psnr", "val_acc_sr", "val_acc_bicubic", "val_acc_hr", "samples_per_s"]
 
 
 # ----------------------------------------------------------------------------- configuration
@@ -55,6 +55,7 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> dict:
         if not path.is_file():
             raise UsageError(f"config not found: {path}")
         _merge(config, yaml.safe_load(path.read_text()) or {})
+        config["config_file"] = path.name  # recorded in the weights' sidecar
     for item in overrides:
         if "=" not in item:
             raise UsageError(f"override must look like key.sub=value: {item!r}")
@@ -218,11 +219,14 @@ class Trainer:
         if cfg.get("threads"):
             torch.set_num_threads(int(cfg["threads"]))
         self.device = pick_device(cfg["device"])
-        # model.init_weights: fine-tune from a weights file (its stored config wins over kwargs).
+        # model.init_weights: fine-tune from a weights file, or "shipped" for the packaged weights
+        # (their stored config wins over kwargs).
         init = cfg["model"].get("init_weights")
+        init = True if init == "shipped" else init
         self.model = create_model(cfg["model"]["name"], pretrained=init or False,
                                   **({} if init else (cfg["model"].get("kwargs") or {})))
         self.model.to(self.device)
+        self.init_from = _lineage(init)
         self.prior = self.model.prior
         self.prior.eval()
         prior_ids = {id(p) for p in self.prior.parameters()}
@@ -234,6 +238,12 @@ class Trainer:
                                            weight_decay=tcfg["weight_decay"])
         self.ema = Ema(self.trainable, tcfg["ema_decay"])
         self.text = TextFocus(self.prior)
+        # bf16 autocast only on CUDA (where it pays); train_step falls back to fp32 if an op refuses.
+        self.amp = tcfg.get("amp", "none") == "bf16" and self.device.type == "cuda"
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # a handful of LR widths: each tuned once
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
         if cfg["loss"].get("text_on", "all") not in ("all", "legible"):
             raise UsageError(f"loss.text_on must be 'all' or 'legible', not {cfg['loss']['text_on']!r}")
         self.step, self.minutes_before = 0, 0.0
@@ -252,7 +262,9 @@ class Trainer:
                                           start_batch=self.step)
         workers = int(cfg["data"].get("num_workers", 0))
         self.loader = DataLoader(self.train_set, batch_sampler=self.sampler, collate_fn=collate,
-                                 num_workers=workers, persistent_workers=workers > 0)
+                                 num_workers=workers, persistent_workers=workers > 0,
+                                 pin_memory=self.device.type == "cuda",
+                                 prefetch_factor=4 if workers > 0 else None)
         self.n_train, self.n_val = len(train_crops), len(val_crops)
         self._stop_signal = None
         self.started = time.monotonic()  # reset when run() starts; set here so minutes() always works
@@ -312,7 +324,10 @@ class Trainer:
             "loss": self.cfg["loss"], "batch_size": self.cfg["train"]["batch_size"],
             "ema_decay": self.cfg["train"]["ema_decay"], "seed": self.cfg["seed"],
             "validation": self.val_result,
+            "training_config": self.cfg.get("config_file", DEFAULT_CONFIG.name),
         }
+        if self.init_from:
+            meta["init_from"] = self.init_from
         self.ema.swap()
         try:
             # Write into a side folder, then move both files: a crash never leaves half a file.
@@ -355,10 +370,27 @@ class Trainer:
         return result
 
     # -- training
+    def autocast(self):
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp)
+
     def train_step(self, batch: dict) -> dict:
+        if not self.amp:
+            return self._train_step(batch)
+        try:
+            return self._train_step(batch)
+        except RuntimeError as exc:  # an op without a bf16 kernel: warn once, go on in fp32
+            tqdm.write(f"bf16 autocast failed ({str(exc).splitlines()[0][:200]}); training in fp32")
+            self.amp = False
+            self.optimizer.zero_grad(set_to_none=True)
+            return self._train_step(batch)
+
+    def _train_step(self, batch: dict) -> dict:
         lcfg = self.cfg["loss"]
-        lr, hr = batch["lr"].to(self.device), batch["hr"].to(self.device)
-        sr = self.model(lr)
+        lr = batch["lr"].to(self.device, non_blocking=True)
+        hr = batch["hr"].to(self.device, non_blocking=True)
+        with self.autocast():
+            sr = self.model(lr)
+        sr = sr.float()
         parts = {"pixel": pixel_loss(sr, hr, lcfg["pixel"])}
         loss = lcfg["pixel_weight"] * parts["pixel"]
         for group in self.optimizer.param_groups:
@@ -379,7 +411,7 @@ class Trainer:
         self.ema.update(self.step)
         self.step += 1
         scalars = {k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in parts.items()}
-        return {"loss": float(loss.detach()), **scalars}
+        return {"loss": float(loss.detach()), "samples": float(lr.shape[0]), **scalars}
 
     def text_focus(self, sr: torch.Tensor, hr: torch.Tensor, labels: list[str]):
         """Text-focus losses and their gradient w.r.t. ``sr``, computed ``text_chunk`` crops at a
@@ -393,11 +425,12 @@ class Trainer:
         for start in range(0, n, chunk):
             part = slice(start, min(n, start + chunk))
             weight = (part.stop - part.start) / n  # chunk means -> batch mean
-            probs = self.prior(leaf[part])
+            with self.autocast():
+                probs = self.prior(leaf[part]).float()
             probs_hr = None
             if lcfg["distill_weight"] > 0 or only_legible:
-                with torch.no_grad():
-                    probs_hr = self.prior(hr[part])
+                with torch.no_grad(), self.autocast():
+                    probs_hr = self.prior(hr[part]).float()
             # Crop weights: all crops, or only those whose HR the prior reads (text_on: legible).
             keep = (self.text.legible(probs_hr, labels[part]) if only_legible
                     else torch.ones(probs.shape[0], dtype=torch.bool)).to(probs)
@@ -453,11 +486,14 @@ class Trainer:
             window.append(self.train_step(batch))
             bar.update(1)
             if len(window) >= logcfg["log_every_steps"]:
+                elapsed = time.monotonic() - window_start
+                samples = sum(w.pop("samples") for w in window)
                 avg = {k: float(np.mean([w.get(k, np.nan) for w in window])) for k in window[0]}
-                sec = (time.monotonic() - window_start) / len(window)
-                bar.set_postfix(loss=f"{avg['loss']:.4f}", s_step=f"{sec:.2f}", min=f"{self.minutes():.1f}")
+                sec = elapsed / len(window)
+                bar.set_postfix(loss=f"{avg['loss']:.4f}", s_step=f"{sec:.2f}", min=f"{self.minutes():.1f}",
+                                samples_s=f"{samples / elapsed:.0f}")
                 self._log({"kind": "train", "step": self.step, "minutes": self.minutes(),
-                           "lr": self.lr_at(), "sec_per_step": sec, **avg})
+                           "lr": self.lr_at(), "sec_per_step": sec, "samples_per_s": samples / elapsed, **avg})
                 window, window_start = [], time.monotonic()
             now = time.monotonic()
             if now - last_val >= logcfg["val_every_minutes"] * 60:
@@ -482,6 +518,24 @@ class Trainer:
                    f"prior acc: sr {result['acc_sr']:.3f} bicubic {result['acc_bicubic']:.3f} "
                    f"hr {result['acc_hr']:.3f}")
         sys.stdout.flush()
+
+
+def _lineage(init) -> dict | None:
+    """What a fine-tune started from (sha256, steps, minutes, config, and its own start), read
+    from the initial weights' sidecar, so every shipped file says how it was made."""
+    if not init:
+        return None
+    from .models import PRETRAINED
+    from .models.weights import read_sidecar
+
+    path = PRETRAINED["sgenet"].weights_path if init is True else Path(init)
+    side = read_sidecar(path) or {}
+    meta = side.get("metadata", {})
+    lineage = {"sha256": side.get("sha256"), "steps": meta.get("steps"),
+               "train_minutes": meta.get("train_minutes"), "training_config": meta.get("training_config")}
+    if meta.get("init_from"):
+        lineage["init_from"] = meta["init_from"]
+    return lineage
 
 
 def _decoded_texts(decoded) -> list[str]:

@@ -8,6 +8,7 @@ it looks like an HR scene-text crop; the LR side is made later by :mod:`.degrade
 """
 from __future__ import annotations
 
+import os
 import string
 from functools import lru_cache
 from pathlib import Path
@@ -16,16 +17,26 @@ from typing import Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ..errors import MissingDependencyError
+from ..errors import MissingDependencyError, UsageError
 from .crops import Crop
 
 # Faces whose glyphs are symbols or extension blocks, not Latin text.
 _SKIP_FONT_PARTS = ("STIXSiz", "STIXNonUni", "cmex", "cmsy", "cmmi", "LastResort", "Display")
 
 
+FONT_DIR_ENV = "SGENET_FONT_DIR"
+
+
 @lru_cache(maxsize=1)
 def font_files() -> tuple[str, ...]:
-    """TrueType fonts usable for Latin words (matplotlib's bundle, then system fonts)."""
+    """TrueType fonts usable for Latin words: those under ``$SGENET_FONT_DIR`` when set (the GPU
+    kit carries its own), else matplotlib's bundle, then system fonts."""
+    override = os.environ.get(FONT_DIR_ENV)
+    if override:
+        found = tuple(str(p) for p in sorted(Path(override).rglob("*.ttf")))
+        if not found:
+            raise UsageError(f"{FONT_DIR_ENV} holds no .ttf fonts: {override}")
+        return found
     try:
         import matplotlib
     except ImportError:

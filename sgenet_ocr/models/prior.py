@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import threading
 import warnings
 from functools import lru_cache
@@ -82,7 +83,17 @@ class SemanticPrior(nn.Module):
         return self
 
 
+PRIOR_ONNX_ENV = "SGENET_PRIOR_ONNX"
+
+
 def _rapidocr_rec_model_path() -> Path:
+    """The PP-OCRv4 recogniser's ONNX file: ``$SGENET_PRIOR_ONNX`` when set (the GPU kit carries
+    the file to machines without the rapidocr wheel), else the one inside rapidocr-onnxruntime."""
+    override = os.environ.get(PRIOR_ONNX_ENV)
+    if override:
+        if not Path(override).is_file():
+            raise ModelError(f"{PRIOR_ONNX_ENV} names no file: {override}")
+        return Path(override)
     try:
         import rapidocr_onnxruntime
     except ImportError:

@@ -1,0 +1,306 @@
+"""GPU training kit: what a CUDA machine with no network needs to train SGENet, in one folder.
+
+Build it here (``make gpu-kit``), carry it with the repository to the GPU machine, run one command
+there::
+
+    python -m sgenet_ocr.gpu_kit build --out gpu-kit            # here: ~20 MiB, sha256 manifest
+    python3 -m sgenet_ocr.gpu_kit run --kit gpu-kit --minutes 9 --out OUT   # there
+
+The kit holds what such a machine lacks beyond torch, torchvision, onnx, pillow, numpy, pyyaml,
+safetensors, opencv and tqdm: the training word crops (re-encoded as PNG at the HR training
+height, so the kit stays small and the crops too small to be HR targets are left out), DejaVu
+fonts for synthetic words, the prior's ONNX file (PP-OCRv4 rec, otherwise taken from the
+rapidocr wheel) and onnx2torch as a wheel, packed from this environment's installed copy.
+
+``run`` checks every file against the manifest, unpacks the wheel into a temporary folder,
+points the prior and the font loader at the kit (``SGENET_PRIOR_ONNX``, ``SGENET_FONT_DIR``),
+trains with ``configs/sgenet_gpu.yaml`` (from the shipped weights by default) for the given
+minutes and writes to ``--out``: the EMA weights (``sgenet_x2.safetensors`` + ``.json``, the
+shipped format), ``log.csv``, ``config.yaml`` and ``validation.md``. With ``--check-device`` it
+also runs the trained model on the validation crops on the CPU and on the training device and
+records the largest pixel difference in ``device_check.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from .errors import SgenetOcrError, UsageError, report
+from .models.weights import sha256_of
+
+KIT_FORMAT = 1
+MANIFEST = "manifest.json"
+GPU_CONFIG = Path(__file__).parent / "configs" / "sgenet_gpu.yaml"
+DEFAULT_CROPS = ("ic15_words_train", "iiit5k_train")
+# Latin faces of matplotlib's bundle: sans, serif and mono, upright, bold and slanted (~4 MiB).
+FONT_PATTERNS = ("DejaVuSans.ttf", "DejaVuSans-Bold*.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSerif.ttf",
+                 "DejaVuSerif-Bold.ttf", "DejaVuSerif-Italic.ttf", "DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf")
+CARRIED_WHEELS = ("onnx2torch",)
+RESULT_FILES = ("sgenet_x2.safetensors", "sgenet_x2.json", "log.csv", "config.yaml")
+
+
+# ----------------------------------------------------------------------------- build
+def _prepare_out(out: Path) -> None:
+    """An empty folder, or an earlier kit (replaced); never anything else the user owns."""
+    if out.exists():
+        if not out.is_dir():
+            raise UsageError(f"--out exists and is not a folder: {out}")
+        if any(out.iterdir()) and not (out / MANIFEST).is_file():
+            raise UsageError(f"--out is a non-empty folder that is not a GPU kit; refusing to overwrite: {out}")
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+
+
+def pack_crops(folder: Path, dest: Path, hr_height: int, min_height: int) -> int:
+    """Copy a crops folder, each crop shrunk to ``hr_height`` (never enlarged) as PNG; crops lower
+    than ``min_height`` (never HR targets) and don't-care labels are left out. Returns the count."""
+    from PIL import Image
+
+    from .data.crops import read_labels
+    from .imaging import load_image
+
+    (dest / "images").mkdir(parents=True)
+    lines = []
+    for name, text in read_labels(folder):
+        if text == "###":
+            continue
+        image = load_image(folder / "images" / name)
+        h, w = image.shape[:2]
+        if h < min_height:
+            continue
+        pil = Image.fromarray(image)
+        if h > hr_height:
+            pil = pil.resize((max(1, round(w * hr_height / h)), hr_height), Image.Resampling.LANCZOS)
+        png = Path(name).with_suffix(".png").name
+        pil.save(dest / "images" / png, optimize=True)
+        lines.append(f"{png}\t{text}")
+    (dest / "labels.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return len(lines)
+
+
+def pack_installed_wheel(dist_name: str, dest: Path) -> Path:
+    """A pure-Python installed distribution re-packed as a wheel (its files and dist-info)."""
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution(dist_name)
+    except metadata.PackageNotFoundError:
+        raise UsageError(f"{dist_name} is not installed here: run 'make setup' first") from None
+    files = [f for f in dist.files or [] if not str(f).startswith("..") and "__pycache__" not in str(f)]
+    if any(str(f).endswith((".so", ".pyd")) for f in files):
+        raise UsageError(f"{dist_name} has compiled parts: carry a platform wheel instead")
+    name = dist.metadata["Name"].replace("-", "_")
+    wheel = dest / f"{name}-{dist.version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted(files, key=str):
+            source = Path(dist.locate_file(f))
+            if source.is_file():
+                zf.write(source, str(f))
+    return wheel
+
+
+def build(out: Path, data: Path, crops: list[str], hr_height: int = 32, min_height: int = 24) -> dict:
+    """Build the kit in ``out``; returns its manifest."""
+    from tqdm import tqdm
+
+    from .data.synth import font_files
+    from .models.prior import _rapidocr_rec_model_path
+
+    folders = [data / name for name in crops]
+    for folder in folders:
+        if not (folder / "labels.tsv").is_file():
+            raise UsageError(f"not a crops folder (no labels.tsv): {folder}")
+    _prepare_out(out)
+    counts = {}
+    for folder in tqdm(folders, desc="crops", unit="folder"):
+        counts[folder.name] = pack_crops(folder, out / "crops" / folder.name, hr_height, min_height)
+    (out / "prior").mkdir()
+    prior = _rapidocr_rec_model_path()
+    shutil.copy2(prior, out / "prior" / prior.name)
+    (out / "fonts").mkdir()
+    fonts = [Path(f) for f in font_files() if any(Path(f).match(p) for p in FONT_PATTERNS)]
+    if not fonts:
+        raise UsageError("no DejaVu fonts found (matplotlib's bundle): install the 'train' extra")
+    for font in fonts:
+        shutil.copy2(font, out / "fonts" / font.name)
+    (out / "wheels").mkdir()
+    for dist in CARRIED_WHEELS:
+        pack_installed_wheel(dist, out / "wheels")
+    files = {str(p.relative_to(out)): {"sha256": sha256_of(p), "bytes": p.stat().st_size}
+             for p in sorted(out.rglob("*")) if p.is_file()}
+    manifest = {
+        "format": KIT_FORMAT, "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "hr_height": hr_height, "min_height": min_height, "crops": counts,
+        "prior": f"prior/{prior.name}", "total_bytes": sum(f["bytes"] for f in files.values()),
+        "files": files,
+    }
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return manifest
+
+
+# ----------------------------------------------------------------------------- run
+def verify_kit(kit: Path) -> dict:
+    """The manifest, after checking that every file it lists is there with its sha256."""
+    path = kit / MANIFEST
+    if not path.is_file():
+        raise UsageError(f"not a GPU kit (no {MANIFEST}): {kit}; build one with 'make gpu-kit'")
+    try:
+        manifest = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path} is not valid JSON: {exc}") from None
+    if manifest.get("format") != KIT_FORMAT:
+        raise UsageError(f"{path}: kit format {manifest.get('format')!r}, expected {KIT_FORMAT}: rebuild it")
+    for rel, entry in manifest["files"].items():
+        f = kit / rel
+        if not f.is_file():
+            raise UsageError(f"GPU kit incomplete: {rel} is missing")
+        if f.stat().st_size != entry["bytes"] or sha256_of(f) != entry["sha256"]:
+            raise UsageError(f"GPU kit corrupt: {rel} does not match its sha256")
+    return manifest
+
+
+def install_kit(kit: Path, manifest: dict, site: Path) -> None:
+    """Unpack the carried wheels into ``site`` (put first on ``sys.path``) and point the prior and
+    the synthetic-word fonts at the kit's copies."""
+    from .data.synth import FONT_DIR_ENV
+    from .models.prior import PRIOR_ONNX_ENV
+
+    for wheel in sorted((kit / "wheels").glob("*.whl")):
+        with zipfile.ZipFile(wheel) as zf:
+            zf.extractall(site)
+    sys.path.insert(0, str(site))
+    os.environ[PRIOR_ONNX_ENV] = str((kit / manifest["prior"]).resolve())
+    os.environ[FONT_DIR_ENV] = str((kit / "fonts").resolve())
+
+
+def validation_table(log: Path) -> str:
+    """Markdown table of the validation rows of a training log (prior's word accuracy)."""
+    rows = [r for r in csv.DictReader(log.open()) if r["kind"] == "val"]
+    train = [r for r in csv.DictReader(log.open()) if r["kind"] == "train" and r.get("samples_per_s")]
+    lines = ["| step | minutes | L1 | PSNR | prior acc SR | bicubic | HR |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['step']} | {float(r['minutes']):.1f} | {float(r['val_l1']):.4f} | "
+                     f"{float(r['val_psnr']):.2f} | {float(r['val_acc_sr']):.3f} | "
+                     f"{float(r['val_acc_bicubic']):.3f} | {float(r['val_acc_hr']):.3f} |")
+    if train:
+        rates = sorted(float(r["samples_per_s"]) for r in train)
+        lines.append("")
+        lines.append(f"training throughput: median {rates[len(rates) // 2]:.0f} samples/s "
+                     f"over {len(train)} log windows")
+    return "\n".join(lines) + "\n"
+
+
+def device_check(weights: Path, device: str, crops_folder: Path, limit: int = 32) -> dict:
+    """The ``sgenet`` restorer on the CPU and on ``device`` over the same small crops (12 px):
+    the largest pixel difference between the two, and each one's time."""
+    import numpy as np
+
+    from .data.crops import load_crops
+    from .restorers.sgenet_restorer import SgenetRestorer
+
+    small = [np.asarray(_shrink(c.image, 12)) for c in load_crops(crops_folder, limit=limit)]
+    outputs, seconds = [], []
+    for dev in ("cpu", device):
+        restorer = SgenetRestorer(weights=str(weights), device=dev)
+        start = time.perf_counter()
+        outputs.append(restorer.restore(small))
+        seconds.append(time.perf_counter() - start)
+    diffs = [int(np.abs(a.astype(int) - b.astype(int)).max()) for a, b in zip(*outputs)]
+    return {"device": device, "crops": len(small), "max_abs_diff": max(diffs),
+            "mean_max_abs_diff": float(np.mean(diffs)), "seconds_cpu": seconds[0], "seconds_device": seconds[1]}
+
+
+def _shrink(image, height: int):
+    from PIL import Image
+
+    h, w = image.shape[:2]
+    return Image.fromarray(image).resize((max(1, round(w * height / h)), height), Image.Resampling.BICUBIC)
+
+
+def run(kit: Path, out: Path, minutes: float, device: str = "auto", config: str | None = None,
+        overrides: list[str] = (), max_steps: int | None = None, check_device: bool = False) -> dict:
+    """Train from the kit; returns the final validation result."""
+    manifest = verify_kit(kit)
+    if out.exists() and any(out.iterdir()):
+        raise UsageError(f"--out must be a new or empty folder: {out}")
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="sgenet-kit-") as tmp:
+        install_kit(kit, manifest, Path(tmp) / "site")
+        import yaml
+
+        from .train import Trainer, load_config
+
+        crops = [str((kit / "crops" / name).resolve()) for name in manifest["crops"]]
+        sets = [f"data.train={json.dumps(crops)}", f"device={device}", f"train.max_minutes={minutes}",
+                f"data.min_hr_height={manifest['min_height']}"]
+        if max_steps is not None:
+            sets.append(f"train.max_steps={max_steps}")
+        cfg = load_config(config or GPU_CONFIG, [*sets, *overrides])
+        work = Path(tmp) / "run"  # checkpoints stay here: only the results travel back
+        work.mkdir()
+        (work / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+        trainer = Trainer(cfg, work)
+        result = trainer.run()
+        for name in RESULT_FILES:
+            shutil.copyfile(work / name, out / name)
+        (out / "validation.md").write_text(validation_table(out / "log.csv"))
+        if check_device and trainer.device.type != "cpu":
+            check = device_check(out / "sgenet_x2.safetensors", str(trainer.device), Path(crops[0]))
+            (out / "device_check.json").write_text(json.dumps(check, indent=2) + "\n")
+            print(f"device check: max |cpu - {check['device']}| = {check['max_abs_diff']} grey levels "
+                  f"over {check['crops']} crops", flush=True)
+    print(f"results in {out}: {', '.join(sorted(p.name for p in out.iterdir()))}", flush=True)
+    return result
+
+
+# ----------------------------------------------------------------------------- CLI
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sgenet_ocr.gpu_kit", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="build the kit (here, with ../shared/data beside the checkout)")
+    b.add_argument("--out", required=True, help="kit folder (replaced if it is an earlier kit)")
+    b.add_argument("--data", default=os.environ.get("SGENET_DATA", "../shared/data"),
+                   help="folder holding the crop folders (default: $SGENET_DATA or ../shared/data)")
+    b.add_argument("--crops", nargs="+", default=list(DEFAULT_CROPS), help="crop folders under --data")
+    b.add_argument("--hr-height", type=int, default=32, help="height the crops are stored at")
+    b.add_argument("--min-height", type=int, default=24, help="leave out crops lower than this")
+    r = sub.add_parser("run", help="train from a kit (on the GPU machine)")
+    r.add_argument("--kit", required=True, help="the kit folder")
+    r.add_argument("--out", required=True, help="new or empty folder for the results")
+    r.add_argument("--minutes", type=float, required=True, help="training budget (wall clock)")
+    r.add_argument("--device", default="auto", help="auto (cuda when present), cuda, cpu")
+    r.add_argument("--config", help=f"training config (default: {GPU_CONFIG.name})")
+    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
+    r.add_argument("--from-scratch", action="store_true", help="random init instead of the shipped weights")
+    r.add_argument("--max-steps", type=int, help="stop after this many steps too")
+    r.add_argument("--check-device", action="store_true",
+                   help="also compare the restorer's output on the CPU and on the training device")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "build":
+            manifest = build(Path(args.out), Path(args.data), args.crops, args.hr_height, args.min_height)
+            print(f"GPU kit in {args.out}: {manifest['total_bytes'] / 2**20:.1f} MiB, "
+                  f"{sum(manifest['crops'].values())} crops, {len(manifest['files'])} files")
+        else:
+            sets = list(args.set) + (["model.init_weights=null"] if args.from_scratch else [])
+            run(Path(args.kit), Path(args.out), args.minutes, args.device, args.config, sets,
+                args.max_steps, args.check_device)
+    except SgenetOcrError as exc:
+        return report("gpu-kit", exc)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""The GPU kit: build a tiny one, then run its entry point as the GPU machine would, on the CPU,
+seeing only the kit and the packages that machine has (so a missing piece fails here)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pytest
+from packaging.requirements import Requirement
+from PIL import Image
+
+from sgenet_ocr import gpu_kit
+from sgenet_ocr.errors import UsageError
+
+REPO = Path(__file__).resolve().parents[1]
+# What the GPU machine's python3 has (issue 13); their own dependencies come along.
+TARGET_PACKAGES = ("torch", "torchvision", "onnx", "onnxruntime", "pillow", "numpy", "pyyaml", "safetensors",
+                   "opencv-contrib-python-headless", "pluggy", "tqdm")
+
+
+def target_site(dest: Path) -> Path:
+    """A folder of links to the target packages and their dependencies, nothing else."""
+    seen, todo = set(), list(TARGET_PACKAGES)
+    dest.mkdir()
+    while todo:
+        name = todo.pop()
+        key = name.lower().replace("_", "-")
+        if key in seen:
+            continue
+        seen.add(key)
+        dist = metadata.distribution(name)
+        for req in map(Requirement, dist.requires or []):
+            if not req.marker or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+        for top in {Path(str(f)).parts[0] for f in dist.files or [] if not str(f).startswith("..")}:
+            link = dest / top
+            if not link.exists():
+                link.symlink_to(dist.locate_file(top))
+    return dest
+
+
+def write_crops(folder: Path, count: int, heights=(40, 20)) -> None:
+    """A crops folder of rendered words: tall ones (kept, shrunk to 32) and short ones (left out)."""
+    from sgenet_ocr.data.synth import render_word
+
+    rng = np.random.default_rng(0)
+    (folder / "images").mkdir(parents=True)
+    lines = []
+    for i in range(count):
+        word = ["OPEN", "exit", "Cafe", "2024"][i % 4]
+        image = Image.fromarray(render_word(word, rng))
+        height = heights[i % len(heights)]
+        image = image.resize((max(8, image.width * height // image.height), height))
+        image.save(folder / "images" / f"w{i}.jpg")
+        lines.append(f"w{i}.jpg\t{word}")
+    lines.append("dc.jpg\t###")
+    Image.new("RGB", (60, 40), "white").save(folder / "images" / "dc.jpg")
+    (folder / "labels.tsv").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture(scope="module")
+def tiny_kit(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("kit")
+    write_crops(root / "data" / "words", 24)
+    manifest = gpu_kit.build(root / "kit", root / "data", ["words"])
+    assert manifest["crops"] == {"words": 12}  # the 20 px crops and the don't-care mark are out
+    return root / "kit"
+
+
+def test_build_contents(tiny_kit):
+    manifest = json.loads((tiny_kit / "manifest.json").read_text())
+    heights = {Image.open(p).height for p in (tiny_kit / "crops" / "words" / "images").glob("*.png")}
+    assert heights == {32}
+    assert (tiny_kit / manifest["prior"]).stat().st_size > 1_000_000
+    assert list((tiny_kit / "wheels").glob("onnx2torch-*-py3-none-any.whl"))
+    assert list((tiny_kit / "fonts").glob("DejaVuSans*.ttf"))
+    assert set(manifest["files"]) == {str(p.relative_to(tiny_kit)) for p in tiny_kit.rglob("*")
+                                      if p.is_file() and p.name != "manifest.json"}
+    gpu_kit.verify_kit(tiny_kit)
+
+
+def test_kit_corruption_and_overwrite_refused(tiny_kit, tmp_path):
+    import shutil
+
+    kit = tmp_path / "kit"
+    shutil.copytree(tiny_kit, kit)
+    (kit / "fonts" / "DejaVuSans.ttf").write_bytes(b"not a font")
+    with pytest.raises(UsageError, match="corrupt: fonts/DejaVuSans.ttf"):
+        gpu_kit.verify_kit(kit)
+    owned = tmp_path / "mine"
+    owned.mkdir()
+    (owned / "notes.txt").write_text("keep me")
+    with pytest.raises(UsageError, match="refusing to overwrite"):
+        gpu_kit.build(owned, tiny_kit.parent / "data", ["words"])
+    assert (owned / "notes.txt").read_text() == "keep me"
+
+
+@pytest.mark.slow
+def test_run_on_cpu_with_target_packages_only(tiny_kit, tmp_path):
+    site = target_site(tmp_path / "site")
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "SGENET_"))}
+    env.update(PYTHONPATH=str(site), OMP_NUM_THREADS="1")
+    # -S: no site-packages (so no rapidocr, onnx2torch, matplotlib or lmdb); -m from the checkout.
+    cmd = [sys.executable, "-S", "-m", "sgenet_ocr.gpu_kit", "run", "--kit", str(tiny_kit), "--out", str(out),
+           "--minutes", "5", "--device", "cpu", "--max-steps", "3",
+           "--set", "train.batch_size=4", "--set", "data.val_count=2", "--set", "data.num_workers=1",
+           "--set", "data.synth_fraction=0.2", "--set", "log.log_every_steps=1"]
+    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert sorted(p.name for p in out.iterdir()) == sorted([*gpu_kit.RESULT_FILES, "validation.md"])
+    side = json.loads((out / "sgenet_x2.json").read_text())
+    assert side["metadata"]["steps"] == 3
+    assert side["metadata"]["init_from"]["sha256"]  # fine-tuned from the shipped weights
+    assert "samples/s" in (out / "validation.md").read_text()
+
+    from sgenet_ocr.models import create_model
+
+    model = create_model("sgenet", pretrained=out / "sgenet_x2.safetensors")
+    assert sum(p.numel() for p in model.parameters()) > 0
+
+
+def test_run_refuses_a_used_out_folder(tiny_kit, tmp_path):
+    (tmp_path / "old.txt").write_text("x")
+    with pytest.raises(UsageError, match="new or empty"):
+        gpu_kit.run(tiny_kit, tmp_path, minutes=1)
+
+
+def test_device_check_runs_the_restorer(tiny_kit):
+    """On this CPU-only machine the check compares the CPU with itself: the code path a GPU run takes."""
+    from sgenet_ocr.models import PRETRAINED
+
+    check = gpu_kit.device_check(PRETRAINED["sgenet"].weights_path, "cpu", tiny_kit / "crops" / "words", limit=4)
+    assert check["crops"] == 4 and check["max_abs_diff"] == 0
