@@ -15,8 +15,10 @@ rapidocr wheel) and onnx2torch as a wheel, packed from this environment's instal
 ``run`` checks every file against the manifest, unpacks the wheel into a temporary folder,
 points the prior and the font loader at the kit (``SGENET_PRIOR_ONNX``, ``SGENET_FONT_DIR``),
 trains with ``configs/sgenet_gpu.yaml`` (from the shipped weights by default) for the given
-minutes and writes to ``--out``: the EMA weights (``sgenet_x2.safetensors`` + ``.json``, the
-shipped format), ``log.csv``, ``config.yaml`` and ``validation.md``. With ``--check-device`` it
+minutes and writes to ``--out``: the final EMA weights (``sgenet_x2.safetensors`` + ``.json``, the
+shipped format), those of the best validation (``best_sgenet_x2.*``: the prior's word accuracy on
+512 held-out crops; the initial weights count, so a run that only got worse says so),
+``log.csv``, ``config.yaml`` and ``validation.md``. With ``--check-device`` it
 also runs the trained model on the validation crops on the CPU and on the training device and
 records the largest pixel difference in ``device_check.json``.
 """
@@ -44,7 +46,8 @@ DEFAULT_CROPS = ("ic15_words_train", "iiit5k_train")
 FONT_PATTERNS = ("DejaVuSans.ttf", "DejaVuSans-Bold*.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSerif.ttf",
                  "DejaVuSerif-Bold.ttf", "DejaVuSerif-Italic.ttf", "DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf")
 CARRIED_WHEELS = ("onnx2torch",)
-RESULT_FILES = ("sgenet_x2.safetensors", "sgenet_x2.json", "log.csv", "config.yaml")
+RESULT_FILES = ("sgenet_x2.safetensors", "sgenet_x2.json", "best_sgenet_x2.safetensors", "best_sgenet_x2.json",
+                "log.csv", "config.yaml")
 
 
 # ----------------------------------------------------------------------------- build
@@ -190,6 +193,10 @@ def validation_table(log: Path) -> str:
         lines.append(f"| {r['step']} | {float(r['minutes']):.1f} | {float(r['val_l1']):.4f} | "
                      f"{float(r['val_psnr']):.2f} | {float(r['val_acc_sr']):.3f} | "
                      f"{float(r['val_acc_bicubic']):.3f} | {float(r['val_acc_hr']):.3f} |")
+    if rows:
+        best = max(rows, key=lambda r: float(r["val_acc_sr"]))  # first of equals, as the trainer keeps it
+        lines += ["", f"best validation (best_sgenet_x2.*): step {best['step']}, prior acc SR "
+                      f"{float(best['val_acc_sr']):.3f}"]
     if train:
         rates = sorted(float(r["samples_per_s"]) for r in train)
         lines.append("")

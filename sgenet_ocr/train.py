@@ -42,6 +42,7 @@ from .metrics import word_correct
 
 DEFAULT_CONFIG = Path(__file__).parent / "configs" / "sgenet_default.yaml"
 EXPORT_NAME = "sgenet_x2.safetensors"
+BEST_NAME = "best_" + EXPORT_NAME  # the EMA weights of the best validation so far
 LOG_FIELDS = ["kind", "step", "minutes", "lr", "loss", "pixel", "ctc", "distill", "sec_per_step",
               "val_l1", "val_psnr", "val_acc_sr", "val_acc_bicubic", "val_acc_hr", "samples_per_s"]
 
@@ -248,6 +249,7 @@ class Trainer:
             raise UsageError(f"loss.text_on must be 'all' or 'legible', not {cfg['loss']['text_on']!r}")
         self.step, self.minutes_before = 0, 0.0
         self.val_result: dict = {}
+        self.best_acc = -1.0  # the prior's validation accuracy on the SR output, best so far
         if resume and (out / "last.pt").is_file():
             self._load_checkpoint(out / "last.pt")
 
@@ -295,7 +297,7 @@ class Trainer:
             "model": {k: v for k, v in self.model.state_dict().items()},
             "ema": self.ema.shadow, "optimizer": self.optimizer.state_dict(),
             "step": self.step, "minutes": self.minutes(), "config": self.cfg,
-            "validation": self.val_result,
+            "validation": self.val_result, "best_acc": self.best_acc,
         }
         tmp = self.out / "last.pt.tmp"
         torch.save(state, tmp)
@@ -310,10 +312,11 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.step, self.minutes_before = int(state["step"]), float(state["minutes"])
         self.val_result = state.get("validation") or {}
+        self.best_acc = state.get("best_acc", -1.0)
         print(f"resumed from {path} at step {self.step} ({self.minutes_before:.1f} min)", flush=True)
 
-    def export(self) -> str:
-        """Write the EMA weights with ``save_weights``; returns their sha256."""
+    def export(self, name: str = EXPORT_NAME) -> str:
+        """Write the EMA weights as ``name`` with ``save_weights``; returns their sha256."""
         from .models import save_weights
 
         meta = {
@@ -332,9 +335,9 @@ class Trainer:
         try:
             # Write into a side folder, then move both files: a crash never leaves half a file.
             staging = self.out / ".export"
-            digest = save_weights(self.model, staging / EXPORT_NAME, meta)
-            for name in (EXPORT_NAME, Path(EXPORT_NAME).with_suffix(".json").name):
-                os.replace(staging / name, self.out / name)
+            digest = save_weights(self.model, staging / name, meta)
+            for part in (name, Path(name).with_suffix(".json").name):
+                os.replace(staging / part, self.out / part)
         finally:
             self.ema.swap()
         return digest
@@ -511,6 +514,9 @@ class Trainer:
         return result
 
     def _report_val(self, result: dict) -> None:
+        if result["acc_sr"] > self.best_acc:  # keep the best weights: a late step can be worse
+            self.best_acc = result["acc_sr"]
+            self.export(BEST_NAME)
         self._log({"kind": "val", "step": self.step, "minutes": self.minutes(),
                    "val_l1": result["l1"], "val_psnr": result["psnr"], "val_acc_sr": result["acc_sr"],
                    "val_acc_bicubic": result["acc_bicubic"], "val_acc_hr": result["acc_hr"]})

@@ -116,6 +116,8 @@ def test_run_on_cpu_with_target_packages_only(tiny_kit, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == sorted([*gpu_kit.RESULT_FILES, "validation.md"])
     side = json.loads((out / "sgenet_x2.json").read_text())
     assert side["metadata"]["steps"] == 3
+    best = json.loads((out / "best_sgenet_x2.json").read_text())["metadata"]["validation"]
+    assert best["acc_sr"] >= side["metadata"]["validation"]["acc_sr"]
     assert side["metadata"]["init_from"]["sha256"]  # fine-tuned from the shipped weights
     assert "samples/s" in (out / "validation.md").read_text()
 
