@@ -24,7 +24,6 @@ records the largest pixel difference in ``device_check.json``.
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import os
@@ -35,7 +34,8 @@ import time
 import zipfile
 from pathlib import Path
 
-from .errors import SgenetOcrError, UsageError, report
+from .cli import ArgumentParser, run_cli
+from .errors import UsageError
 from .models.weights import sha256_of
 
 KIT_FORMAT = 1
@@ -269,8 +269,8 @@ def run(kit: Path, out: Path, minutes: float, device: str = "auto", config: str 
 
 
 # ----------------------------------------------------------------------------- CLI
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sgenet_ocr.gpu_kit", description=__doc__.split("\n\n")[0])
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="python -m sgenet_ocr.gpu_kit", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build the kit (here, with ../shared/data beside the checkout)")
     b.add_argument("--out", required=True, help="kit folder (replaced if it is an earlier kit)")
@@ -294,18 +294,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return run_cli("gpu-kit", _main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        if args.command == "build":
-            manifest = build(Path(args.out), Path(args.data), args.crops, args.hr_height, args.min_height)
-            print(f"GPU kit in {args.out}: {manifest['total_bytes'] / 2**20:.1f} MiB, "
-                  f"{sum(manifest['crops'].values())} crops, {len(manifest['files'])} files")
-        else:
-            sets = list(args.set) + (["model.init_weights=null"] if args.from_scratch else [])
-            run(Path(args.kit), Path(args.out), args.minutes, args.device, args.config, sets,
-                args.max_steps, args.check_device)
-    except SgenetOcrError as exc:
-        return report("gpu-kit", exc)
+    if args.command == "build":
+        manifest = build(Path(args.out), Path(args.data), args.crops, args.hr_height, args.min_height)
+        print(f"GPU kit in {args.out}: {manifest['total_bytes'] / 2**20:.1f} MiB, "
+              f"{sum(manifest['crops'].values())} crops, {len(manifest['files'])} files")
+    else:
+        sets = list(args.set) + (["model.init_weights=null"] if args.from_scratch else [])
+        run(Path(args.kit), Path(args.out), args.minutes, args.device, args.config, sets,
+            args.max_steps, args.check_device)
     return 0
 
 

@@ -220,10 +220,9 @@ class Trainer:
         if cfg.get("threads"):
             torch.set_num_threads(int(cfg["threads"]))
         self.device = pick_device(cfg["device"])
-        # model.init_weights: fine-tune from a weights file, or "shipped" for the packaged weights
+        # model.init_weights: fine-tune from a weights file or a shipped name such as "sgenet"
         # (their stored config wins over kwargs).
         init = cfg["model"].get("init_weights")
-        init = True if init == "shipped" else init
         self.model = create_model(cfg["model"]["name"], pretrained=init or False,
                                   **({} if init else (cfg["model"].get("kwargs") or {})))
         self.model.to(self.device)
@@ -531,11 +530,10 @@ def _lineage(init) -> dict | None:
     from the initial weights' sidecar, so every shipped file says how it was made."""
     if not init:
         return None
-    from .models import PRETRAINED
+    from .models import resolve_weights
     from .models.weights import read_sidecar
 
-    path = PRETRAINED["sgenet"].weights_path if init is True else Path(init)
-    side = read_sidecar(path) or {}
+    side = read_sidecar(resolve_weights(init).path) or {}
     meta = side.get("metadata", {})
     lineage = {"sha256": side.get("sha256"), "steps": meta.get("steps"),
                "train_minutes": meta.get("train_minutes"), "training_config": meta.get("training_config")}

@@ -20,6 +20,7 @@ ENTRY_POINTS = [
     ("sgenet_ocr.train", ["--no-such-flag"], "sgenet-ocr train: error: "),
     ("sgenet_ocr.batch.__main__", ["--no-such-flag"], "sgenet-ocr batch: error: "),
     ("sgenet_ocr.app.__main__", ["--no-such-flag"], "sgenet-ocr app: error: "),
+    ("sgenet_ocr.gpu_kit", ["run", "--no-such-flag"], "sgenet-ocr gpu-kit: error: "),
     ("sgenet_ocr.data.textzoom", ["--no-such-flag"], "sgenet-ocr textzoom: error: "),
     ("sgenet_ocr.evaluation.report", [], "sgenet-ocr report: error: "),
     ("benchmarks.e2e", ["--no-such-flag"], "sgenet-ocr e2e: error: "),
