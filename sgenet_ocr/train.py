@@ -237,7 +237,14 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(self.trainable.values(), lr=tcfg["lr"],
                                            weight_decay=tcfg["weight_decay"])
         self.ema = Ema(self.trainable, tcfg["ema_decay"])
-        self.text = TextFocus(self.prior)
+        # The recogniser of the text-focus losses and of validation: the model's own prior, or an
+        # engine's recogniser (loss.recogniser) for weights matched to that engine.
+        reader = cfg["loss"].get("recogniser")
+        if reader:
+            from .models.prior import create_prior
+
+            reader = create_prior(reader).to(self.device).freeze()
+        self.text = TextFocus(reader or self.prior)
         # bf16 autocast only on CUDA (where it pays); train_step falls back to fp32 if an op refuses.
         self.amp = tcfg.get("amp", "none") == "bf16" and self.device.type == "cuda"
         if self.device.type == "cuda":
@@ -359,7 +366,7 @@ class Trainer:
                 for key, images in (("sr", sr), ("bicubic", bic), ("hr", hr)):
                     if key != "sr" and self.val_result.get("acc_" + key) is not None:
                         continue  # the baselines do not change between validations
-                    texts = _decoded_texts(self.prior.decode(self.prior(images)))
+                    texts = _decoded_texts(self.text.prior.decode(self.text.prior(images)))
                     hits[key].extend(v for v in map(word_correct, texts, batch["label"]) if v is not None)
         finally:
             self.ema.swap()
@@ -428,11 +435,11 @@ class Trainer:
             part = slice(start, min(n, start + chunk))
             weight = (part.stop - part.start) / n  # chunk means -> batch mean
             with self.autocast():
-                probs = self.prior(leaf[part]).float()
+                probs = self.text.prior(leaf[part]).float()
             probs_hr = None
             if lcfg["distill_weight"] > 0 or only_legible:
                 with torch.no_grad(), self.autocast():
-                    probs_hr = self.prior(hr[part]).float()
+                    probs_hr = self.text.prior(hr[part]).float()
             # Crop weights: all crops, or only those whose HR the prior reads (text_on: legible).
             keep = (self.text.legible(probs_hr, labels[part]) if only_legible
                     else torch.ones(probs.shape[0], dtype=torch.bool)).to(probs)

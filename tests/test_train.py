@@ -149,3 +149,16 @@ def test_text_on_legible_trains_and_rejects_unknown_values(tmp_path, word_folder
     assert {"ctc", "distill"} <= parts.keys() and all(v == v for v in parts.values())  # no NaN
     with pytest.raises(UsageError, match="text_on"):
         Trainer(load_config(None, base + ["loss.text_on=some"]), tmp_path / "bad")
+
+
+@pytest.mark.slow
+def test_engine_matched_training_reads_with_the_engines_recogniser(tmp_path, word_folder):
+    """loss.recogniser=easyocr_g2: the text-focus losses and validation read with EasyOCR's own
+    recogniser; the model's guidance prior stays PP-OCRv4."""
+    pytest.importorskip("easyocr")
+    base = _settings(word_folder) + ["loss.ctc_weight=0.001", "loss.text_on=legible"]
+    trainer = Trainer(load_config(None, base + ["loss.recogniser=easyocr_g2"]), tmp_path / "ez")
+    assert trainer.text.prior.name == "easyocr_g2" and trainer.prior.name == "ppocrv4_rec"
+    parts = trainer.train_step(next(iter(trainer.loader)))
+    assert "ctc" in parts and all(v == v for v in parts.values())
+    assert trainer.validate()["acc_hr"] is not None

@@ -209,14 +209,27 @@ class PPOCRv4Prior(SemanticPrior):
         return kept / kept.sum(dim=-1, keepdim=True).clamp_min(1e-8)
 
 
-PRIORS: dict[str, Callable[..., SemanticPrior]] = {"ppocrv4_rec": PPOCRv4Prior}
+# A class, or "module:Class" for a recogniser that lives with its engine plugin (imported on use).
+PRIORS: dict[str, Callable[..., SemanticPrior] | str] = {
+    "ppocrv4_rec": PPOCRv4Prior,
+    "easyocr_g2": "sgenet_ocr_easyocr.prior:EasyOCRPrior",  # engine-matched training for EasyOCR
+}
 
 
 def create_prior(name: str = "ppocrv4_rec", **kwargs) -> SemanticPrior:
     """Build a frozen semantic prior by name (see :data:`PRIORS`)."""
     if name not in PRIORS:
         raise ModelError(f"unknown semantic prior {name!r}; known: {', '.join(sorted(PRIORS))}")
-    return PRIORS[name](**kwargs)
+    factory = PRIORS[name]
+    if isinstance(factory, str):
+        import importlib
+
+        module, _, attr = factory.partition(":")
+        try:
+            factory = getattr(importlib.import_module(module), attr)
+        except ImportError:
+            raise MissingDependencyError(module, "easyocr", f"the {name!r} recogniser needs {module}") from None
+    return factory(**kwargs)
 
 
 def list_priors() -> Sequence[str]:
