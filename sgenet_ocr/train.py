@@ -16,7 +16,6 @@ end. It stops by itself after ``max_minutes`` of training (summed over resumes) 
 """
 from __future__ import annotations
 
-import copy
 import csv
 import math
 import os
@@ -246,8 +245,9 @@ class Trainer:
             reader = create_prior(reader).to(self.device).freeze()
         self.text = TextFocus(reader or self.prior)
         # bf16 autocast only on CUDA (where it pays); train_step falls back to fp32 if an op refuses.
-        self.amp = tcfg.get("amp", "none") == "bf16" and self.device.type == "cuda"
-        if self.device.type == "cuda":
+        on_gpu = self.device.type != "cpu"
+        self.amp = tcfg.get("amp", "none") == "bf16" and on_gpu
+        if on_gpu:
             torch.backends.cudnn.benchmark = True  # a handful of LR widths: each tuned once
             torch.backends.cuda.matmul.allow_tf32 = True
             torch.backends.cudnn.allow_tf32 = True
@@ -271,7 +271,7 @@ class Trainer:
         workers = int(cfg["data"].get("num_workers", 0))
         self.loader = DataLoader(self.train_set, batch_sampler=self.sampler, collate_fn=collate,
                                  num_workers=workers, persistent_workers=workers > 0,
-                                 pin_memory=self.device.type == "cuda",
+                                 pin_memory=on_gpu,
                                  prefetch_factor=4 if workers > 0 else None)
         self.n_train, self.n_val = len(train_crops), len(val_crops)
         self._stop_signal = None
