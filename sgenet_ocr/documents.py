@@ -128,7 +128,10 @@ def page_count(path: str | Path) -> int:
     if not path.is_file():
         return 1
     if is_pdf(path):
-        pdf = _open_pdf(path)
+        try:
+            pdf = _open_pdf(path)
+        except InputImageError:
+            return 1
         try:
             return len(pdf)
         finally:

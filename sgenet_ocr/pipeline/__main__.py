@@ -12,11 +12,13 @@ from pathlib import Path
 
 from ..cli import ArgumentParser, exit_codes_epilog, print_error, run_cli
 from ..errors import InputImageError, UsageError
-from ..documents import DEFAULT_DPI, INPUT_SUFFIXES, list_inputs, load_page
+from ..documents import DEFAULT_DPI, INPUT_SUFFIXES, list_inputs, load_page, page_count
 from ..keep import KEEP_POLICIES
 from ..options import DEFAULT_MIN_HEIGHT, parse_key_value, resolve_options
+from ..outputs import STDOUT, check_outputs, page_names
 from ..plugin_manager import PluginHost
 from ..presets import load_preset
+from ..results import Document
 from . import Pipeline
 
 PROG = "python -m sgenet_ocr.pipeline"
@@ -43,7 +45,7 @@ def build_parser() -> ArgumentParser:
                    help="restorer option, e.g. weights=W.safetensors (repeatable)")
     p.add_argument("--dpi", type=int, default=DEFAULT_DPI,
                    help=f"resolution PDF pages are rendered at (default {DEFAULT_DPI})")
-    p.add_argument("--json", type=Path, help="write results as JSON (schema in README)")
+    p.add_argument("--json", type=Path, help="write results as JSON (schema in README); - for standard output")
     p.add_argument("--annotate", type=Path, help="annotated PNG (a folder when several inputs)")
     p.add_argument("--save-crops", type=Path, help="folder for original|restored crop pairs")
     p.add_argument("--plugin", action="append", default=[], help="extra plugin: .py path or module (repeatable)")
@@ -75,33 +77,39 @@ def _main(argv) -> int:
     flags["restorer_options"] = parse_key_value(flags.pop("restorer_option"), "--restorer-option")
     options = resolve_options(flags, load_preset(args.pipeline) if args.pipeline else None)
     files, errors = _expand_inputs(args.inputs)
-    if not files and errors:
-        for e in errors:
-            print_error(e["error"])
-        return InputImageError.exit_code
+    several = len(args.inputs) > 1 or any(Path(i).is_dir() for i in args.inputs) or \
+        any(page_count(f) > 1 for f in files)
+    check_outputs(args.json, args.annotate, args.save_crops, args.inputs, files, several)
+    to_stdout = args.json is not None and str(args.json) == STDOUT  # then the JSON is all stdout holds
+    quiet = args.quiet or to_stdout
 
-    with Pipeline.from_options(options, host, keep_crops=args.save_crops is not None) as pipeline:
-        doc = pipeline.run_many(files, progress=not args.quiet, dpi=args.dpi)
-    doc.errors = errors + doc.errors
+    doc = Document(errors=errors)
+    if files:
+        with Pipeline.from_options(options, host, keep_crops=args.save_crops is not None) as pipeline:
+            found = pipeline.run_many(files, progress=not quiet, dpi=args.dpi)
+        doc.pages, doc.errors = found.pages, errors + found.errors
 
-    several = len(doc.pages) > 1 or len(args.inputs) > 1 or any(Path(i).is_dir() for i in args.inputs)
-    for page in doc.pages:
-        if not args.quiet:
+    if args.json:  # first: a failing annotation never costs the results
+        text = json.dumps(doc.export(), indent=2, ensure_ascii=False)
+        if to_stdout:
+            print(text)
+        else:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(text, encoding="utf-8")
+    names = page_names([p.source for p in doc.pages], [p.page for p in doc.pages])
+    for page, name in zip(doc.pages, names):
+        if not quiet:
             _print_page(page, args.compare)
-        stem = Path(page.source).stem + (f"-p{page.page}" if page.page is not None else "")
         if args.annotate:
             from ..annotate import annotate_page
 
-            out = args.annotate / f"{stem}.png" if several else args.annotate
+            out = args.annotate / f"{name}.png" if several else args.annotate
             out.parent.mkdir(parents=True, exist_ok=True)
             annotate_page(load_page(page.source, page.page, args.dpi), page).save(out)
         if args.save_crops:
             from ..annotate import save_crops
 
-            save_crops(page, args.save_crops, stem)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(doc.export(), indent=2, ensure_ascii=False), encoding="utf-8")
+            save_crops(page, args.save_crops, name)
     for e in doc.errors:
         print_error(e["error"])
     return InputImageError.exit_code if doc.errors else 0
