@@ -91,3 +91,17 @@ def test_page_names():
     assert page_names(["doc.pdf", "doc.pdf"], [1, 2]) == ["doc-p1", "doc-p2"]
     names = page_names(["a.png", "a.tif", "x/p.gif", "y/p.jpg"], [None] * 4)
     assert names == ["a_png", "a_tif", "x_p_gif", "y_p_jpg"]
+
+
+def test_a_closed_pipeline_refuses_to_run():
+    """Reliability defect 2: run() after close() segfaulted with Tesseract."""
+    from sgenet_ocr import Pipeline
+    from sgenet_ocr.errors import UsageError
+
+    with Pipeline(engine="tesseract", restorer="identity") as ocr:
+        assert ocr.run(EXAMPLE).words
+    for step in (lambda: ocr.run(EXAMPLE), lambda: ocr.recognize([Image.new("RGB", (8, 8))]),
+                 lambda: ocr.restore([])):
+        with pytest.raises(UsageError, match="Pipeline is closed"):
+            step()
+    ocr.close()  # closing twice is harmless

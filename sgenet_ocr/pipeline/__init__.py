@@ -68,6 +68,7 @@ class Pipeline:
         return pipeline
 
     def _setup(self, options: StageOptions, host: PluginHost, keep_crops: bool) -> None:
+        self.closed = False
         self.host = host
         self.host.engines.factory(options.engine)  # bad settings fail before the engine loads
         check_stage_settings(self.host, options)
@@ -103,6 +104,7 @@ class Pipeline:
 
     def restore(self, crops: Sequence[np.ndarray], quads: Sequence[np.ndarray] | None = None):
         """The stage on the crops: ``(crops, restored flags)``, unselected crops unchanged."""
+        self._check_open()
         return self.stage.apply(crops, quads)
 
     def recognize(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
@@ -196,10 +198,19 @@ class Pipeline:
         return doc
 
     def _engine_call(self, method: str, arg):
+        self._check_open()
         with blame_plugin(self.host.engines.owner(self.engine_name), f"{method} of engine {self.engine_name!r}"):
             return getattr(self.engine, method)(arg)
 
+    def _check_open(self) -> None:
+        # A closed engine may be freed native code (Tesseract segfaulted): refuse by name instead.
+        if self.closed:
+            raise UsageError("this Pipeline is closed (after close() or its with block): make a new one")
+
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         self.restorer.close()
         self.engine.close()
 
