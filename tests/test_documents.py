@@ -144,19 +144,24 @@ def test_plugin_stays_out_of_plain_ocrmypdf_runs():
 
 
 def test_plugin_parses_when_registered_twice():
-    """Installed, OCRmyPDF loads the entry-point module; a user may also pass --plugin."""
+    """Installed, OCRmyPDF loads our entry-point module by itself; a user may also pass --plugin."""
     pytest.importorskip("ocrmypdf")
+    from importlib.metadata import entry_points
+
     from ocrmypdf.cli import get_options_and_plugins
 
     from sgenet_ocr import ocrmypdf_plugin
 
-    args = ["--plugin", "sgenet_ocr.ocrmypdf_entry", "--plugin", "sgenet_ocr.ocrmypdf_plugin",
-            "--sgenet-engine", "tesseract", "--sgenet-min-height", "30", "in.pdf", "out.pdf"]
-    options, manager = get_options_and_plugins(args)
-    assert (options.sgenet.engine, options.sgenet.min_height, options.sgenet.restorer) == ("tesseract", 30.0, None)
-    assert isinstance(manager.get_ocr_engine(options=options), ocrmypdf_plugin.SgenetOcrEngine)
-    plain, manager = get_options_and_plugins(["--plugin", "sgenet_ocr.ocrmypdf_plugin", "in.pdf", "out.pdf"])
+    installed = any(ep.value == "sgenet_ocr.ocrmypdf_entry" for ep in entry_points(group="ocrmypdf"))
+    entry = [] if installed else ["--plugin", "sgenet_ocr.ocrmypdf_entry"]  # as the entry point would
+    ours = ["--sgenet-engine", "tesseract", "--sgenet-min-height", "30", "in.pdf", "out.pdf"]
+    for args in ([*entry, *ours], [*entry, "--plugin", "sgenet_ocr.ocrmypdf_plugin", *ours]):
+        options, manager = get_options_and_plugins(args)
+        assert (options.sgenet.engine, options.sgenet.min_height, options.sgenet.restorer) == ("tesseract", 30.0, None)
+        assert isinstance(manager.get_ocr_engine(options=options), ocrmypdf_plugin.SgenetOcrEngine)
+    plain, manager = get_options_and_plugins([*entry, "in.pdf", "out.pdf"])
     assert not isinstance(manager.get_ocr_engine(options=plain), ocrmypdf_plugin.SgenetOcrEngine)
+
 
 
 # ----------------------------------------------------------------------------- CLI and Pipeline
