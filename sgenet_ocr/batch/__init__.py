@@ -222,15 +222,13 @@ def check_settings(settings: dict[str, Any]) -> None:
         raise UsageError(f"min_height must be a number >= 0, got {mh!r}")
     if settings.get("keep") is not None:
         keep_policy(settings["keep"])  # UsageError naming the known ones
-    try:
-        from ..plugin_manager import PluginHost
+    from ..options import DEFAULT_ENGINE
+    from ..plugin_manager import PluginHost
 
-        host = PluginHost(settings.get("plugins", ()))
-        host.engines.factory(settings.get("engine", "easyocr"))
-        if settings.get("restorer"):
-            host.restorers.factory(settings["restorer"])
-    except (ImportError, AttributeError, TypeError):  # pragma: no cover
-        pass
+    host = PluginHost(settings.get("plugins", ()))
+    host.engines.factory(settings.get("engine", DEFAULT_ENGINE))  # UsageError naming the known ones
+    if settings.get("restorer"):
+        host.restorers.factory(settings["restorer"])
 
 
 def run_batch(inputs: Iterable[str | Path], output: str | Path, *, lists: Iterable[str | Path] = (),
