@@ -8,14 +8,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .errors import UsageError
 from .hookspecs import hookimpl
+from .registry import check_options
 from .restorers import BicubicRestorer, IdentityRestorer
+
+
+def create_identity_restorer(device: str = "cpu"):
+    """Factory of ``identity``: takes no options (a misspelt one is a usage error, not ignored)."""
+    return IdentityRestorer()
+
+
+def create_bicubic_restorer(device: str = "cpu", scale: int = 2):
+    """Factory of ``bicubic``: ``scale``, a whole number >= 1."""
+    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
+        raise UsageError(f"restorer 'bicubic' option scale must be a whole number >= 1, got {scale!r}")
+    return BicubicRestorer(scale)
 
 
 def create_sgenet_restorer(device: str = "cpu", weights: str | Path | None = None, **options):
     """Factory of ``sgenet``: the shipped weights by default, or ``weights`` (a name or a path)."""
     from .restorers.sgenet_restorer import SgenetRestorer
 
+    check_options(SgenetRestorer, options, "restorer 'sgenet'")
     return SgenetRestorer(weights=weights, device=device, **options)
 
 
@@ -24,13 +39,14 @@ def create_sgenet_onnx_restorer(device: str = "cpu", weights: str | Path | None 
     """Factory of ``sgenet-onnx``: ``onnx_path`` as given, else a cached export of ``weights``."""
     from .restorers.onnx_restorer import SgenetOnnxRestorer
 
+    check_options(SgenetOnnxRestorer, options, "restorer 'sgenet-onnx'")
     return SgenetOnnxRestorer(weights=weights, onnx_path=onnx_path, device=device, **options)
 
 
 @hookimpl
 def register_restorers(register):
-    register("identity", lambda device="cpu", **_: IdentityRestorer())
-    register("bicubic", lambda device="cpu", **_: BicubicRestorer())
+    register("identity", create_identity_restorer)
+    register("bicubic", create_bicubic_restorer)
     register("sgenet", create_sgenet_restorer)
     register("sgenet-onnx", create_sgenet_onnx_restorer)
 

@@ -53,7 +53,7 @@ class ModelError(SgenetOcrError):
 EXIT_CODES = {
     0: "success: every input was processed",
     1: "unexpected internal error (please report it)",
-    2: "usage error: bad arguments, unknown engine/restorer/preset/plugin name",
+    2: "usage error: bad arguments, unknown engine/restorer/preset/plugin name, bad preset value or option",
     3: "one or more inputs could not be read (the others were still processed)",
     4: "an optional package is missing (the message names the pip extra)",
     5: "a plugin failed to load or raised (the message names it)",

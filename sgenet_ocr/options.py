@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -71,14 +72,42 @@ PRESET_KEYS = frozenset({"engine", "restorer", "min_height", "keep", "device", "
                          "restorer_options", "description"})
 
 
-def check_min_height(value: Any) -> None:
-    """A number >= 0 (``inf`` restores every crop, as the evaluation does); UsageError if not."""
-    try:
-        ok = value is not None and not math.isnan(float(value)) and float(value) >= 0
-    except (TypeError, ValueError):
-        ok = False
+def check_min_height(value: Any, where: str = "") -> None:
+    """A number >= 0 (``inf`` restores every crop, as the evaluation does); UsageError if not.
+
+    Text (``"20"``) and booleans (``true`` would read as 1) are refused, not converted."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if ok:
+        ok = not math.isnan(float(value)) and float(value) >= 0
     if not ok:
-        raise UsageError(f"min_height must be a number >= 0, got {value!r}")
+        raise UsageError(f"{where}min_height must be a number >= 0, got {value!r}")
+
+
+#: Settings given by name: a preset's or a caller's value must be text.
+_NAME_KEYS = ("engine", "restorer", "keep", "device")
+_OPTION_KEYS = ("engine_options", "restorer_options")
+
+
+def check_settings(values: Mapping[str, Any], where: str = "", names: tuple[str, ...] = _NAME_KEYS) -> None:
+    """The types of the settings in ``values`` (a preset or keyword settings; ``None`` means
+    "not given"): UsageError naming the key, prefixed by ``where``, for a value of the wrong type.
+    ``names``: the keys whose value must be text (Python callers may also pass a ``KeepPolicy``
+    or a ``torch.device``, checked by their own parsers)."""
+    for key in names:
+        value = values.get(key)
+        if value is not None and not isinstance(value, str):
+            raise UsageError(f"{where}{key} must be a name (text), got {value!r}")
+    if values.get("min_height") is not None:
+        check_min_height(values["min_height"], where)
+    if values.get("compare") is not None and not isinstance(values["compare"], bool):
+        raise UsageError(f"{where}compare must be true or false, got {values['compare']!r}")
+    for key in _OPTION_KEYS:
+        value = values.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) and k for k in value):
+            raise UsageError(f"{where}{key} must be a mapping of option names to values "
+                             f"(e.g. {{batch_size: 8}}), got {value!r}")
 
 
 def resolve_options(flags: Mapping[str, Any] | None = None, preset: Mapping[str, Any] | None = None,
@@ -97,6 +126,8 @@ def resolve_options(flags: Mapping[str, Any] | None = None, preset: Mapping[str,
     """
     given = {**(flags or {}), **values}
     preset = dict(preset or {})
+    check_settings(given, names=("engine", "restorer"))
+    check_settings(preset, "preset: ")
     resolved: dict[str, Any] = {}
     for name in ("engine", "restorer", "min_height", "device", "keep", "compare"):
         value = given.get(name)

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .devices import parse_device
-from .errors import PluginError
+from .errors import PluginError, UsageError
 from .geometry import quad_height
 from .options import StageOptions
 
@@ -82,6 +82,8 @@ def check_stage_settings(host, options: StageOptions) -> None:
     exists here and (when named) a known restorer, listing the known ones. (``min_height``,
     ``keep`` and the device's name are checked when the options are made.)"""
     parse_device(options.device)
+    if "device" in options.restorer_options:
+        raise UsageError("device is not a restorer option: use --device (device= in Python)")
     if options.restorer is not None:
         host.restorers.factory(options.restorer)
 

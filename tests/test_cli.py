@@ -165,6 +165,39 @@ def test_bad_input_gives_one_line_and_exit_code(tmp_path, page, capsys, argv, co
     assert message in one_line_error(err)
 
 
+@pytest.mark.parametrize("preset,message", [
+    ("min_height: '20'", "min_height must be a number"),
+    ("min_height: true", "min_height must be a number"),
+    ("engine: [tesseract]", "engine must be a name"),
+    ("engine_options: [1]", "engine_options must be a mapping"),
+    ("restorer_options: x", "restorer_options must be a mapping"),
+])
+def test_preset_values_of_the_wrong_type_exit_2_naming_the_key(tmp_path, page, capsys, preset, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(preset + "\n")
+    code, _, err = run([page, "--pipeline", path, "--plugin", FAKE, "-q"], capsys)
+    assert code == 2
+    assert f"pipeline preset {path}: {message}" in one_line_error(err)
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--restorer", "bicubic", "--restorer-option", "scael=3"], "unknown restorer 'bicubic' option 'scael'; known: device, scale"),
+    (["--restorer", "bicubic", "--restorer-option", "scale=x"], "scale must be a whole number"),
+    (["--restorer", "identity", "--restorer-option", "weights=w"], "unknown restorer 'identity' option 'weights'; known: device"),
+    (["--restorer", "sgenet", "--restorer-option", "wieghts=w"], "unknown restorer 'sgenet' option 'wieghts'; known: batch_size"),
+    (["--restorer", "sgenet-onnx", "--restorer-option", "onnx=w"], "unknown restorer 'sgenet-onnx' option 'onnx'; known: batch_size"),
+    (["--restorer", "bicubic", "--restorer-option", "device=cpu"], "device is not a restorer option"),
+    (["--engine", "tesseract", "--restorer", "identity", "--engine-option", "langauge=eng"],
+     "unknown engine 'tesseract' option 'langauge'; known: device, language, margin, tessdata"),
+])
+def test_misspelt_engine_and_restorer_options_exit_2_naming_them(page, capsys, argv, message):
+    if "--engine" not in argv:
+        argv = [*argv, "--engine", "sizer", "--plugin", FAKE]
+    code, _, err = run([page, *argv, "-q"], capsys)
+    assert code == 2
+    assert message in one_line_error(err)
+
+
 def test_plugin_that_raises_is_named_with_exit_5(page, capsys):
     raising = str(Path(__file__).parent / "plugins" / "raising_plugin.py")
     code, _, err = run([page, *BASE, "--plugin", raising], capsys)

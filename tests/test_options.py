@@ -85,3 +85,43 @@ def test_hooks_see_the_preset_values(tmp_path, capsys):
     Image.fromarray(np.full((40, 80, 3), 255, np.uint8)).save(img)
     assert main([str(img), "--pipeline", str(preset), "--plugin", fake, "--plugin", str(plugin), "-q"]) == 0
     assert seen.read_text() == "sizer restored bicubic"
+
+
+@pytest.mark.parametrize("key,value", [
+    ("min_height", "20"), ("min_height", True), ("engine", ["x"]), ("restorer", 3), ("keep", 1),
+    ("device", 0), ("engine_options", [1]), ("restorer_options", "x"), ("engine_options", {1: 2}),
+])
+def test_preset_values_of_the_wrong_type_are_usage_errors_naming_the_key(tmp_path, key, value):
+    import yaml
+
+    from sgenet_ocr.presets import load_preset
+
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump({key: value}))
+    with pytest.raises(UsageError, match=f"p.yaml: {key} must be"):
+        load_preset(str(path))
+    with pytest.raises(UsageError, match=f"{key} must be"):
+        resolve_options(preset={key: value})
+
+
+@pytest.mark.parametrize("bad", [True, False, "20"])
+def test_min_height_is_never_converted_from_text_or_a_boolean(bad):
+    with pytest.raises(UsageError, match="min_height must be"):
+        StageOptions(min_height=bad)
+    with pytest.raises(UsageError, match="min_height must be"):
+        resolve_options(min_height=bad)
+
+
+def test_compare_must_be_a_boolean():
+    with pytest.raises(UsageError, match="compare must be true or false"):
+        resolve_options(compare="yes")
+
+
+def test_a_factory_refuses_options_it_does_not_take_by_name():
+    from sgenet_ocr.registry import Registry
+
+    registry = Registry("restorer")
+    registry.register("plain", lambda device="cpu", scale=2: (device, scale), owner="me")
+    assert registry.create("plain", device="cpu", scale=3) == ("cpu", 3)
+    with pytest.raises(UsageError, match=r"unknown restorer 'plain' option 'scael'; known: device, scale"):
+        registry.create("plain", scael=3)

@@ -21,8 +21,11 @@ from sgenet_ocr.plugin_manager import hookimpl
 
 def create_engine(**options):
     """Factory registered as engine ``tesseract``."""
+    from sgenet_ocr.registry import check_options
+
     from .engine import TesseractEngine, import_tesserocr
 
+    check_options(TesseractEngine, options, "engine 'tesseract'")  # a misspelt option is the user's error
     import_tesserocr()  # a missing package is reported before anything else
     return TesseractEngine(**options)
 

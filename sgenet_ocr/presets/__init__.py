@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from ..errors import UsageError
-from ..options import PRESET_KEYS
+from ..options import PRESET_KEYS, check_settings
 
 SHIPPED = Path(__file__).resolve().parent
 
@@ -49,5 +49,6 @@ def load_preset(name_or_path: str) -> dict[str, Any]:
     unknown = set(data) - PRESET_KEYS
     if unknown:
         raise UsageError(f"pipeline preset {path}: unknown keys {sorted(unknown)}; allowed: {sorted(PRESET_KEYS)}")
+    check_settings(data, f"pipeline preset {path}: ")
     data.pop("description", None)
     return data
