@@ -8,6 +8,7 @@ one-line ``error`` instead of pixels, so one bad page never loses the others. Wh
 """
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,5 +153,13 @@ def load_page(path: str | Path, number: int | None, dpi: int = DEFAULT_DPI) -> n
 
 
 def list_inputs(folder: str | Path) -> list[Path]:
-    """Images and PDFs under ``folder``, sorted."""
+    """Images and PDFs under ``folder``, sorted. InputImageError when the folder itself cannot
+    be read (rather than reporting it as empty)."""
+    try:
+        with os.scandir(folder):
+            pass
+    except PermissionError:
+        raise InputImageError(f"{folder}: folder cannot be read (permission denied)") from None
+    except OSError as exc:
+        raise InputImageError(f"{folder}: folder cannot be read ({exc.strerror or exc})") from None
     return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in INPUT_SUFFIXES and p.is_file())

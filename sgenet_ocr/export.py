@@ -39,9 +39,10 @@ INPUT_NAME, OUTPUT_NAME = "lr", "sr"
 def load_for_export(weights: str | Path | None, random_init: bool = False):
     """``(model, sha256 or None, source)``: ``weights`` (a name or path), else the shipped
     weights, else random weights when asked for (tests, speed benchmarks)."""
-    from .models import create_model, has_pretrained, resolve_weights
+    from .models import PRETRAINED, create_model, resolve_weights
 
-    if weights is None and not has_pretrained("sgenet"):
+    # Only a missing weights file means "none shipped"; a missing sidecar is named by resolve_weights.
+    if weights is None and not PRETRAINED["sgenet"].weights_path.is_file():
         if random_init:
             return create_model("sgenet", pretrained=False), None, "random-init"
         raise ModelError("no trained sgenet weights are shipped: pass --weights PATH "

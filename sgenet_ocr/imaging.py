@@ -1,8 +1,10 @@
 """Loading images safely and converting them to the RGB ``uint8`` arrays the core works in."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
+import os
 import warnings
 from pathlib import Path
 
@@ -28,13 +30,32 @@ def load_image(source) -> np.ndarray:
     if isinstance(source, (bytes, bytearray)):
         return _open_checked(io.BytesIO(source), "<bytes>")
     path = Path(source)
-    if not path.exists():
-        raise InputImageError(f"{path}: no such file")
+    problem = path_problem(path)
+    if problem:
+        raise InputImageError(problem)
     if path.is_dir():
         raise InputImageError(f"{path}: is a folder, not an image")
     if path.stat().st_size == 0:
         raise InputImageError(f"{path}: empty file")
     return _open_checked(path, str(path))
+
+
+def path_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be reached, as a one-line message naming it, or None when it can:
+    no such file, a broken symbolic link, a symbolic link loop, permission denied."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return f"{path}: broken symbolic link (to {os.readlink(path)})"
+        return f"{path}: no such file"
+    except PermissionError:
+        return f"{path}: permission denied"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"{path}: symbolic link loop"
+        return f"{path}: cannot be read ({exc.strerror or exc})"
+    return None
 
 
 def _open_checked(fp, name: str) -> np.ndarray:
@@ -56,6 +77,8 @@ def _open_checked(fp, name: str) -> np.ndarray:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise InputImageError(f"{name}: refused as a decompression bomb ({exc})") from None
+        except PermissionError:
+            raise InputImageError(f"{name}: permission denied") from None
         except UnidentifiedImageError:
             raise InputImageError(f"{name}: not an image file (or a format Pillow cannot read)") from None
         except (OSError, SyntaxError, ValueError) as exc:

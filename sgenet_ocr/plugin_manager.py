@@ -55,6 +55,10 @@ class PluginHost:
     def load(self, spec: str) -> None:
         """Load a plugin from a ``.py`` path or an importable module name (idempotent)."""
         path = Path(spec)
+        if path.is_file() and path.suffix != ".py":
+            raise UsageError(f"plugin {spec!r} is not a Python file: name a .py file or an importable module")
+        if path.is_dir() and not all(part.isidentifier() for part in spec.split(".")):
+            raise UsageError(f"plugin {spec!r} is a folder: name a .py file or an importable module")
         if spec.endswith(".py") or path.is_file():
             if not path.is_file():
                 raise UsageError(f"plugin file not found: {spec}")
@@ -78,6 +82,9 @@ class PluginHost:
             raise PluginError(f"plugin {spec!r} failed to load: {exc}") from None
         except Exception as exc:  # noqa: BLE001
             raise PluginError(f"plugin {spec!r} failed to load: {type(exc).__name__}: {exc}") from None
+        if getattr(module, "__file__", None) is None:  # a plain folder imports as a namespace package
+            raise UsageError(f"plugin {spec!r} is a folder without __init__.py, not a plugin module: "
+                             "name a .py file or an importable module")
         self._register_module(module, spec)
 
     def _register_module(self, module, name: str) -> None:

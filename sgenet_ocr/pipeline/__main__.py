@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..cli import ArgumentParser, exit_codes_epilog, print_error, run_cli
 from ..errors import InputImageError, UsageError
+from ..imaging import path_problem
 from ..documents import DEFAULT_DPI, INPUT_SUFFIXES, list_inputs, load_page, page_count
 from ..keep import KEEP_POLICIES
 from ..options import DEFAULT_MIN_HEIGHT, parse_key_value, resolve_options
@@ -119,13 +120,18 @@ def _expand_inputs(inputs: list[str]) -> tuple[list[Path], list[dict[str, str]]]
     files, errors = [], []
     for item in inputs:
         path = Path(item)
-        if path.is_dir():
-            found = list_inputs(path)
+        problem = path_problem(path)
+        if problem:
+            errors.append({"source": item, "error": problem})
+        elif path.is_dir():
+            try:
+                found = list_inputs(path)
+            except InputImageError as exc:
+                errors.append({"source": item, "error": str(exc)})
+                continue
             if not found:
                 errors.append({"source": item, "error": f"{item}: folder holds no images ({', '.join(sorted(INPUT_SUFFIXES))})"})
             files.extend(found)
-        elif not path.exists():
-            errors.append({"source": item, "error": f"{item}: no such file"})
         else:
             files.append(path)
     return files, errors

@@ -10,6 +10,7 @@ import hashlib
 import os
 from pathlib import Path
 
+from ..errors import UsageError
 from ..export import DEFAULT_OPSET, EXPORT_VERSION, export_onnx, read_metadata
 from ..models import ResolvedWeights, resolve_weights
 
@@ -45,6 +46,19 @@ def is_valid_export(path: Path, sha256: str) -> bool:
         return False
 
 
+def check_writable(folder: Path) -> None:
+    """UsageError naming the cache folder when an export could not be written there (before the
+    tens of seconds an export takes)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"ONNX cache folder {folder} cannot be written ({exc.strerror or exc}): set "
+                         f"${CACHE_ENV} or the restorer option cache_dir to a writable folder") from None
+
+
 def cached_export(weights: "str | Path | bool | ResolvedWeights | None" = True, cache_dir: str | Path | None = None,
                   opset: int = DEFAULT_OPSET, rebuild: bool = False) -> Path:
     """Path of the ONNX export of ``weights`` (see :func:`~sgenet_ocr.models.resolve_weights`),
@@ -53,6 +67,7 @@ def cached_export(weights: "str | Path | bool | ResolvedWeights | None" = True, 
     path = cache_path(resolved.sha256, cache_dir, opset)
     if not rebuild and path.is_file() and is_valid_export(path, resolved.sha256):
         return path
+    check_writable(path.parent)
     from ..models import create_model
 
     model = create_model("sgenet", pretrained=resolved)
