@@ -11,24 +11,38 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import InputImageError
+from .errors import InputImageError, UsageError
 
 MAX_PIXELS = 80_000_000  # a 10000 x 8000 scan; beyond this it is a decompression bomb or a mistake
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pbm", ".pgm", ".ppm"}
 
 
 def load_image(source) -> np.ndarray:
-    """Read a path, bytes, PIL image or array into an ``(H, W, 3)`` RGB ``uint8`` array.
+    """Read a path, bytes (``bytes``, ``bytearray``, ``memoryview``), a binary file object
+    (anything with ``.read()``, e.g. ``io.BytesIO`` or ``open(..., "rb")``), a PIL image or an
+    array into an ``(H, W, 3)`` RGB ``uint8`` array. Arrays are taken as RGB (RGBA, grey).
 
     Handles EXIF rotation, palette, grey, 16-bit, RGBA/LA (composited on white) and CMYK.
-    Raises :class:`InputImageError` with a one-line reason for anything else.
+    Raises :class:`InputImageError` with a one-line reason for an unreadable image, and
+    :class:`UsageError` for a value that is no kind of image source (``None``, a list ...).
     """
     if isinstance(source, np.ndarray):
         return array_to_rgb(source)
     if isinstance(source, Image.Image):
         return pil_to_rgb(source)
-    if isinstance(source, (bytes, bytearray)):
-        return _open_checked(io.BytesIO(source), "<bytes>")
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return _open_checked(io.BytesIO(bytes(source)), "<bytes>")
+    if hasattr(source, "read"):
+        name = str(getattr(source, "name", "<file object>"))
+        data = source.read()
+        if not isinstance(data, (bytes, bytearray)):
+            raise UsageError(f"{name}: the file object gave {type(data).__name__}, not bytes: open it in binary mode")
+        if not data:
+            raise InputImageError(f"{name}: empty file")
+        return _open_checked(io.BytesIO(data), name)
+    if not isinstance(source, (str, os.PathLike)):
+        raise UsageError(f"cannot read an image from {type(source).__name__}: pass a path, bytes, a binary "
+                         "file object, a PIL image or an RGB array")
     path = Path(source)
     problem = path_problem(path)
     if problem:
@@ -104,6 +118,8 @@ def array_to_rgb(array: np.ndarray) -> np.ndarray:
         a = a[:, :, 0]
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
         raise InputImageError(f"array of shape {a.shape} is not an image (need HxW, HxWx3 or HxWx4)")
+    if a.dtype.kind not in "biuf":  # complex, object, text, dates: no pixel values
+        raise InputImageError(f"array of dtype {a.dtype} is not an image (need integer, float or bool values)")
     if a.shape[0] == 0 or a.shape[1] == 0:
         raise InputImageError(f"image has zero size ({a.shape[1]}x{a.shape[0]})")
     if a.dtype != np.uint8:

@@ -120,9 +120,12 @@ class Pipeline:
     # The whole page ----------------------------------------------------------------------
 
     def run(self, image, source: str | None = None) -> Page:
-        """OCR one page (path, bytes, PIL image or array)."""
+        """OCR one page: a path, bytes (or memoryview), a binary file object (``.read()``), a
+        PIL image or an array in RGB order (``HxW``, ``HxWx3``, ``HxWx4``; OpenCV's BGR arrays
+        need ``img[:, :, ::-1]``). InputImageError for an unreadable image, UsageError for
+        anything else."""
         if source is None:
-            source = str(image) if isinstance(image, (str, Path)) else "<image>"
+            source = str(image) if isinstance(image, (str, Path)) else str(getattr(image, "name", "<image>"))
         if isinstance(image, (str, Path)):
             if (count := page_count(image)) > 1:
                 raise UsageError(f"{image}: a document of {count} pages; use run_document() or run_many()")
