@@ -11,7 +11,7 @@ from typing import Iterable, TypeVar
 from .errors import UsageError
 from .options import DEFAULT_MIN_HEIGHT, resolve_options
 from .plugin_manager import PluginHost, shared_host
-from .stage import build_stage
+from .stage import build_stage, check_stage_settings
 
 T = TypeVar("T")
 _UNDO = "_sgenet_ocr_unhook"
@@ -35,6 +35,8 @@ def attach(target: T, restorer: str | None = None, min_height: float = DEFAULT_M
     # Hooks see the user's object type as the engine: no engine of ours runs here.
     options = resolve_options(engine=kind, restorer=restorer, min_height=min_height, device=device,
                               restorer_options=restorer_options)
+    check_stage_settings(host, options)  # the cheap checks first, as Pipeline does
+    _check_attachable(host, target, kind)  # and the type, before the restorer loads (seconds for sgenet)
     stage = build_stage(host, options)
     detach(target)
     undo = host.call("attach_stage", target=target, stage=stage)
@@ -42,13 +44,40 @@ def attach(target: T, restorer: str | None = None, min_height: float = DEFAULT_M
         stage.restorer.close()
         # Engine plugins name the types they can attach to in a module-level ATTACHABLE_TYPES.
         known = sorted(t for _, plugin in host.pm.list_name_plugin() for t in getattr(plugin, "ATTACHABLE_TYPES", ()))
-        raise UsageError(
-            f"no plugin knows how to attach the stage to a {kind}; "
-            f"supported: {', '.join(known) or 'none'}"
-        )
+        raise _unsupported(kind, known)
     setattr(target, _UNDO, undo)
     setattr(target, _STAGE, stage)
     return target
+
+
+def _declared_types(host) -> list[str] | None:
+    """The types named in the ATTACHABLE_TYPES of every plugin implementing ``attach_stage``,
+    or None when one of them does not declare its types (then only the hook can tell)."""
+    names: list[str] = []
+    for impl in host.pm.hook.attach_stage.get_hookimpls():
+        declared = getattr(impl.plugin, "ATTACHABLE_TYPES", None)
+        if declared is None:
+            return None
+        names.extend(declared)
+    return sorted(names)
+
+
+def _matches(cls: type, public_name: str) -> bool:
+    """``paddleocr.PaddleOCR`` names a class ``PaddleOCR`` defined in ``paddleocr`` or a submodule."""
+    package, _, name = public_name.rpartition(".")
+    module = cls.__module__ or ""
+    return cls.__qualname__ == name and (module == package or module.startswith(package + "."))
+
+
+def _check_attachable(host, target, kind: str) -> None:
+    declared = _declared_types(host)
+    if declared is None or any(_matches(c, n) for c in type(target).__mro__ for n in declared):
+        return
+    raise _unsupported(kind, declared)
+
+
+def _unsupported(kind: str, known: list[str]) -> UsageError:
+    return UsageError(f"no plugin knows how to attach the stage to a {kind}; supported: {', '.join(known) or 'none'}")
 
 
 def detach(target: T) -> T:

@@ -27,19 +27,24 @@ def create_bicubic_restorer(device: str = "cpu", scale: int = 2):
 
 
 def create_sgenet_restorer(device: str = "cpu", weights: str | Path | None = None, **options):
-    """Factory of ``sgenet``: the shipped weights by default, or ``weights`` (a name or a path)."""
+    """Factory of ``sgenet``: ``weights`` (a name or a path), else ``$SGENET_WEIGHTS``, else the
+    shipped weights."""
+    from .models import env_weights
     from .restorers.sgenet_restorer import SgenetRestorer
 
     check_options(SgenetRestorer, options, "restorer 'sgenet'")
-    return SgenetRestorer(weights=weights, device=device, **options)
+    return SgenetRestorer(weights=weights if weights is not None else env_weights(), device=device, **options)
 
 
 def create_sgenet_onnx_restorer(device: str = "cpu", weights: str | Path | None = None,
                                 onnx_path: str | Path | None = None, **options):
-    """Factory of ``sgenet-onnx``: ``onnx_path`` as given, else a cached export of ``weights``."""
+    """Factory of ``sgenet-onnx``: ``onnx_path`` as given, else a cached export of ``weights``
+    (else ``$SGENET_WEIGHTS``, else the shipped weights)."""
+    from .models import env_weights
     from .restorers.onnx_restorer import SgenetOnnxRestorer
 
     check_options(SgenetOnnxRestorer, options, "restorer 'sgenet-onnx'")
+    weights = weights if weights is not None else env_weights()
     return SgenetOnnxRestorer(weights=weights, onnx_path=onnx_path, device=device, **options)
 
 

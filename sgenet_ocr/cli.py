@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from typing import Callable, Sequence
 
-from .errors import EXIT_CODES, SgenetOcrError, UsageError
+from .errors import EXIT_CODES, SgenetOcrError, UnverifiedWeightsWarning, UsageError
 
 PROG = "sgenet-ocr"
 INTERRUPTED = 130  # the shell's code for Ctrl-C
@@ -47,8 +48,18 @@ def run_cli(command: str | None, body: Callable[[Sequence[str] | None], int | No
     ``SgenetOcrError``: its message and ``exit_code``; ``--help`` and ``--version``: 0;
     Ctrl-C: 130; any other exception: ``internal error: Type: message`` and 1.
     """
+    show = warnings.showwarning
+
+    def one_line_warning(message, category, *args, **kwargs):
+        if issubclass(category, UnverifiedWeightsWarning):
+            print(error_prefix(command).replace("error: ", "warning: ") + str(message), file=sys.stderr)
+        else:
+            show(message, category, *args, **kwargs)
+
     try:
-        code = body(argv)
+        with warnings.catch_warnings():
+            warnings.showwarning = one_line_warning
+            code = body(argv)
         return code if isinstance(code, int) else 0  # benchmark bodies may return their results
     except SgenetOcrError as exc:
         print_error(str(exc), command)

@@ -50,6 +50,11 @@ class ModelError(SgenetOcrError):
     exit_code = 6
 
 
+class UnverifiedWeightsWarning(UserWarning):
+    """Weights loaded without a sha256 to check them against (a user's file without its sidecar).
+    The CLI prints it as one line, ``sgenet-ocr: warning: ...``."""
+
+
 EXIT_CODES = {
     0: "success: every input was processed",
     1: "unexpected internal error (please report it)",

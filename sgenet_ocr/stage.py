@@ -69,12 +69,12 @@ class RestorationStage:
 
 
 def default_restorer() -> str:
-    """``sgenet`` once trained weights are shipped, else ``bicubic``."""
+    """``sgenet`` once trained weights are shipped (or ``$SGENET_WEIGHTS`` names some), else ``bicubic``."""
     try:
-        from .models import has_pretrained
+        from .models import env_weights, has_pretrained
     except ImportError:
         return "bicubic"
-    return "sgenet" if has_pretrained("sgenet") else "bicubic"
+    return "sgenet" if has_pretrained("sgenet") or env_weights() else "bicubic"
 
 
 def check_stage_settings(host, options: StageOptions) -> None:

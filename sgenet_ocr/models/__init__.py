@@ -14,15 +14,19 @@ the torch-backed names (``SGENet``, ``SGENetConfig``, ``create_prior`` ...) load
 from __future__ import annotations
 
 import importlib
+import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelError, UsageError
+from ..errors import ModelError, UnverifiedWeightsWarning, UsageError
 from .weights import (config_from_dict, load_weights, read_sidecar, save_weights, sha256_of, stored_config,
                       verify)
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+#: Custom weights (a name or a path) the ``sgenet`` restorers use when no ``weights=`` option is given.
+WEIGHTS_ENV = "SGENET_WEIGHTS"
 ARCHITECTURES = ("sgenet",)
 
 
@@ -84,6 +88,11 @@ def has_pretrained(name: str = "sgenet") -> bool:
     return bool(cfg and cfg.weights_path.is_file() and cfg.sha256)
 
 
+def env_weights() -> str | None:
+    """``$SGENET_WEIGHTS`` when set (a :data:`PRETRAINED` name or a weights path), else None."""
+    return os.environ.get(WEIGHTS_ENV) or None
+
+
 def resolve_weights(weights: "bool | str | Path | None" = True, architecture: str = "sgenet") -> ResolvedWeights:
     """The one resolver: ``True``/``None`` (the architecture's shipped default), a
     :data:`PRETRAINED` name, or a path -> a verified :class:`ResolvedWeights`.
@@ -111,6 +120,10 @@ def resolve_weights(weights: "bool | str | Path | None" = True, architecture: st
         raise ModelError(f"weights file not found: {path}")
     side = read_sidecar(path)
     expected = (side or {}).get("sha256")
+    if not expected:
+        warnings.warn(f"weights file {path} has no sidecar with its sha256 ({path.with_suffix('.json')}): "
+                      "its integrity cannot be checked (save_weights() writes one)",
+                      UnverifiedWeightsWarning, stacklevel=2)
     verify(path, expected)  # hashes the file; a mismatch with the sidecar is corruption
     return ResolvedWeights(path, expected or sha256_of(path), stored_config(path))
 
