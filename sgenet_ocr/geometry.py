@@ -8,14 +8,22 @@ from __future__ import annotations
 import numpy as np
 
 MIN_SIDE = 2.0  # px; anything thinner holds no readable text
+#: A crop is scaled down (aspect kept) to at most this many pixels and this long a side: a
+#: +-1e6 px box from a broken detector must not allocate terabytes (cv2 also needs sides < 32767).
+MAX_CROP_PIXELS = 16_000_000
+MAX_CROP_SIDE = 16_384
 
 
 def as_quad(points) -> np.ndarray:
     """Validate 4 points (any nesting: 8 numbers, 4 pairs) into a ``(4, 2)`` float32 array."""
     quad = np.asarray(points, dtype=np.float64).reshape(-1)
-    if quad.size != 8 or not np.all(np.isfinite(quad)):
+    if quad.size != 8:
         raise ValueError(f"a quad needs 8 finite numbers, got {quad.size}")
-    return quad.reshape(4, 2).astype(np.float32)
+    with np.errstate(over="ignore"):
+        quad = quad.astype(np.float32)  # beyond float32's range becomes inf, refused below
+    if not np.all(np.isfinite(quad)):
+        raise ValueError(f"a quad needs 8 finite numbers, got {quad.tolist()}")
+    return quad.reshape(4, 2)
 
 
 def order_clockwise(points) -> np.ndarray:
@@ -67,13 +75,17 @@ def perspective_crop(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
     """Rectify the quad's content into an upright ``(h, w, C)`` crop.
 
     Parts of the quad outside the image are filled by replicating the border, so a box that
-    pokes out of the page still gives a crop of the right size.
+    pokes out of the page still gives a crop of the right size. A huge box is scaled down to
+    :data:`MAX_CROP_PIXELS` and :data:`MAX_CROP_SIDE`. ValueError for a quad that is not 8
+    finite numbers.
     """
     import cv2
 
     q = as_quad(quad)
     w, h = quad_size(q)
-    out_w, out_h = max(1, int(round(w))), max(1, int(round(h)))
+    w, h = max(w, 1.0), max(h, 1.0)
+    scale = min(1.0, MAX_CROP_SIDE / w, MAX_CROP_SIDE / h, (MAX_CROP_PIXELS / (w * h)) ** 0.5)
+    out_w, out_h = max(1, int(round(w * scale))), max(1, int(round(h * scale)))
     target = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(q, target)
     return cv2.warpPerspective(image, matrix, (out_w, out_h), flags=cv2.INTER_CUBIC,

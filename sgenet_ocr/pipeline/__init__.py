@@ -87,11 +87,13 @@ class Pipeline:
 
     def detect(self, rgb: np.ndarray) -> tuple[list[np.ndarray], int]:
         """The engine's text quads on an RGB page, clockwise from top-left, and how many
-        degenerate ones (no area, off the page) were dropped."""
+        degenerate ones (no area, off the page, not finite) were dropped."""
         quads, skipped = [], 0
         for q in self._engine_call("detect", to_order(rgb, self.engine.color_order)):
-            q = order_clockwise(q)
-            if is_degenerate(q, rgb.shape):
+            with blame_plugin(self.host.engines.owner(self.engine_name), f"detect of engine {self.engine_name!r}"):
+                finite = bool(np.all(np.isfinite(np.asarray(q, dtype=np.float64))))
+                q = order_clockwise(q) if finite else None  # ValueError (not 4 points): the engine's bug
+            if q is None or is_degenerate(q, rgb.shape):
                 skipped += 1
             else:
                 quads.append(q)
