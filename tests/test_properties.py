@@ -147,7 +147,8 @@ class Engine(OcrEngine):
 
     def detect(self, image):
         if self.quads == "nan":
-            return [np.full((4, 2), np.nan), np.array([[0, 0], [40, 0], [40, 20], [0, 20]], float)]
+            return [np.full((4, 2), np.nan), np.array([[0, 0], [40, 0], [40, 20], [0, 20]], float),
+                    np.full((4, 2), 1e39)]
         return [np.zeros(3)]
 
     def recognize(self, crops):
@@ -168,7 +169,7 @@ def test_engine_quads_that_are_not_finite_are_skipped_and_bad_shapes_blame_the_e
     plugin.write_text(ENGINE)
     with Pipeline(engine="nan", restorer="identity", plugins=[str(plugin)]) as ocr:
         page = ocr.run(PAGE)
-    assert page.skipped_boxes == 1 and len(page.words) == 1
+    assert page.skipped_boxes == 2 and len(page.words) == 1
     with Pipeline(engine="nan", restorer="identity", plugins=[str(plugin)], engine_options={"quads": "bad"}) as ocr:
         with pytest.raises(PluginError, match=r"nan_engine.py' failed in detect of engine 'nan': ValueError"):
             ocr.run(PAGE)

@@ -90,9 +90,10 @@ class Pipeline:
         degenerate ones (no area, off the page, not finite) were dropped."""
         quads, skipped = [], 0
         for q in self._engine_call("detect", to_order(rgb, self.engine.color_order)):
-            with blame_plugin(self.host.engines.owner(self.engine_name), f"detect of engine {self.engine_name!r}"):
-                finite = bool(np.all(np.isfinite(np.asarray(q, dtype=np.float64))))
-                q = order_clockwise(q) if finite else None  # ValueError (not 4 points): the engine's bug
+            with self._blame_engine("detect"):
+                # NaN, inf or beyond float32 (quads are float32): no box. Not 4 points: the engine's bug.
+                finite = bool(np.all(np.abs(np.asarray(q, dtype=np.float64)) <= np.finfo(np.float32).max))
+                q = order_clockwise(q) if finite else None
             if q is None or is_degenerate(q, rgb.shape):
                 skipped += 1
             else:
@@ -204,8 +205,11 @@ class Pipeline:
 
     def _engine_call(self, method: str, arg):
         self._check_open()
-        with blame_plugin(self.host.engines.owner(self.engine_name), f"{method} of engine {self.engine_name!r}"):
+        with self._blame_engine(method):
             return getattr(self.engine, method)(arg)
+
+    def _blame_engine(self, method: str):
+        return blame_plugin(self.host.engines.owner(self.engine_name), f"{method} of engine {self.engine_name!r}")
 
     def _check_open(self) -> None:
         # A closed engine may be freed native code (Tesseract segfaulted): refuse by name instead.
