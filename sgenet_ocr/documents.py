@@ -45,19 +45,28 @@ def is_pdf(path: Path) -> bool:
         return False
 
 
-def iter_pages(path: str | Path, dpi: int = DEFAULT_DPI) -> Iterator[PageImage]:
-    """Every page of ``path`` (PDF, multi-page TIFF, animated image or a plain image)."""
+def iter_pages(path: str | Path, dpi: int = DEFAULT_DPI, only: int | None = None) -> Iterator[PageImage]:
+    """Every page of ``path`` (PDF, multi-page TIFF, animated image or a plain image); with
+    ``only``, just that page (1-based; nothing when the file has fewer)."""
     path = Path(path)
     if not path.is_file():
         load_image(path)  # raises the one-line reason (missing, a folder, ...)
     if is_pdf(path):
-        yield from _pdf_pages(path, dpi)
+        yield from _pdf_pages(path, dpi, only)
         return
     frames = _frame_count(path)
     if frames <= 1:
-        yield PageImage(1, 1, image=load_image(path))
+        if only in (None, 1):
+            yield PageImage(1, 1, image=load_image(path))
         return
-    yield from _frames(path, frames)
+    yield from _frames(path, frames, only)
+
+
+def _indices(count: int, only: int | None) -> range:
+    """The 0-based pages to read: all, or just ``only`` (1-based) when the file has it."""
+    if only is None:
+        return range(count)
+    return range(only - 1, only) if 1 <= only <= count else range(0)
 
 
 def _frame_count(path: Path) -> int:
@@ -68,11 +77,11 @@ def _frame_count(path: Path) -> int:
         return 1  # load_image names the problem
 
 
-def _frames(path: Path, count: int) -> Iterator[PageImage]:
+def _frames(path: Path, count: int, only: int | None = None) -> Iterator[PageImage]:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         with Image.open(path) as img:
-            for index in range(count):
+            for index in _indices(count, only):
                 try:
                     img.seek(index)
                     w, h = img.size
@@ -100,14 +109,14 @@ def _open_pdf(path: Path):
         raise InputImageError(f"{path}: broken PDF ({reason})") from None
 
 
-def _pdf_pages(path: Path, dpi: int) -> Iterator[PageImage]:
+def _pdf_pages(path: Path, dpi: int, only: int | None = None) -> Iterator[PageImage]:
     pdf = _open_pdf(path)
     try:
         count = len(pdf)
         if count == 0:
             raise InputImageError(f"{path}: PDF has no pages")
         scale = dpi / 72.0
-        for index in range(count):
+        for index in _indices(count, only):
             try:
                 page = pdf[index]
                 w, h = (round(v * scale) for v in page.get_size())
@@ -144,11 +153,10 @@ def load_page(path: str | Path, number: int | None, dpi: int = DEFAULT_DPI) -> n
     """One page's pixels again (1-based ``number``; None: a single image), e.g. to annotate it."""
     if number is None:
         return load_image(path)
-    for page in iter_pages(path, dpi):
-        if page.number == number:
-            if page.error:
-                raise InputImageError(page.error)
-            return page.image
+    for page in iter_pages(path, dpi, only=number):  # renders that page alone
+        if page.error:
+            raise InputImageError(page.error)
+        return page.image
     raise InputImageError(f"{path}: has no page {number}")
 
 

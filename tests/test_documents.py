@@ -238,3 +238,19 @@ def test_pipeline_run_refuses_a_multi_page_file_and_reads_a_one_page_pdf(tmp_pat
         assert "HELLO" in ocr.run(one).text.upper()
         doc = ocr.run_document(many, dpi=100)
     assert [p.page for p in doc.pages] == [1, 2] and not doc.errors
+
+
+def test_load_page_renders_only_that_page(tmp_path, monkeypatch):
+    import sgenet_ocr.documents as documents
+
+    pdf = tmp_path / "doc.pdf"
+    first, *rest = _pages(3)
+    first.save(pdf, save_all=True, append_images=rest, resolution=100)
+    rendered = []
+    original = documents.pil_to_rgb
+    monkeypatch.setattr(documents, "pil_to_rgb", lambda img: rendered.append(1) or original(img))
+    third = documents.load_page(pdf, 3, dpi=100)
+    assert len(rendered) == 1
+    np.testing.assert_array_equal(third, list(iter_pages(pdf, dpi=100))[2].image)
+    with pytest.raises(InputImageError, match="has no page 4"):
+        documents.load_page(pdf, 4, dpi=100)
