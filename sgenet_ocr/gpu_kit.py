@@ -211,9 +211,11 @@ def device_check(weights: Path, device: str, crops_folder: Path, limit: int = 32
     import numpy as np
 
     from .data.crops import load_crops
+    from .imaging import resize
     from .restorers.sgenet_restorer import SgenetRestorer
 
-    small = [np.asarray(_shrink(c.image, 12)) for c in load_crops(crops_folder, limit=limit)]
+    crops = [c.image for c in load_crops(crops_folder, limit=limit)]
+    small = [resize(c, round(c.shape[1] * 12 / c.shape[0]), 12) for c in crops]
     outputs, seconds = [], []
     for dev in ("cpu", device):
         restorer = SgenetRestorer(weights=str(weights), device=dev)
@@ -223,13 +225,6 @@ def device_check(weights: Path, device: str, crops_folder: Path, limit: int = 32
     diffs = [int(np.abs(a.astype(int) - b.astype(int)).max()) for a, b in zip(*outputs)]
     return {"device": device, "crops": len(small), "max_abs_diff": max(diffs),
             "mean_max_abs_diff": float(np.mean(diffs)), "seconds_cpu": seconds[0], "seconds_device": seconds[1]}
-
-
-def _shrink(image, height: int):
-    from PIL import Image
-
-    h, w = image.shape[:2]
-    return Image.fromarray(image).resize((max(1, round(w * height / h)), height), Image.Resampling.BICUBIC)
 
 
 def run(kit: Path, out: Path, minutes: float, device: str = "auto", config: str | None = None,
