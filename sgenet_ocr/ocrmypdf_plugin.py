@@ -81,7 +81,7 @@ def check_options(options):
         from .errors import SgenetOcrError
 
         try:
-            pipeline_for(tuple(sorted(settings.items())))
+            pipeline_for(settings)
         except SgenetOcrError as exc:
             from ocrmypdf.exceptions import BadArgsError
 
@@ -98,10 +98,10 @@ def _cached_pipeline(settings: tuple) -> "Pipeline":
     return Pipeline(**dict(settings))
 
 
-def pipeline_for(settings: tuple) -> "Pipeline":
+def pipeline_for(settings: dict) -> "Pipeline":
     """One pipeline per settings per process: models load once per OCRmyPDF worker."""
     with _LOCK:
-        return _cached_pipeline(settings)
+        return _cached_pipeline(tuple(sorted(settings.items())))
 
 
 def page_element(page: "Page", dpi: float, page_number: int) -> OcrElement:
@@ -168,7 +168,7 @@ class SgenetOcrEngine(OcrEngine):
 
     @staticmethod
     def generate_ocr(input_file: Path, options, page_number: int = 0) -> tuple[OcrElement, str]:
-        pipeline = pipeline_for(tuple(sorted(_settings(options).items())))
+        pipeline = pipeline_for(_settings(options))
         with Image.open(input_file) as img:
             dpi = img.info.get("dpi", (300, 300))
             dpi = float(dpi[0] if isinstance(dpi, tuple) else dpi)
