@@ -62,5 +62,7 @@ def needs_restoration(crop, quad, text_height, options):
 
 
 @hookimpl(trylast=True)
-def restore_crops(crops, restorer, options):
-    return restorer.restore(crops)
+def restore_crops(crops, restorer, options, prior_probs):
+    if prior_probs is None:
+        return restorer.restore(crops)
+    return restorer.restore(crops, prior_probs=prior_probs)

@@ -22,6 +22,11 @@ class OcrEngine:
     #: names none; ``None`` means the package default (``sgenet`` once weights are shipped).
     #: An engine whose recogniser reads the default's output worse says so here.
     preferred_restorer: str | None = None
+    #: The semantic prior (a name in :data:`sgenet_ocr.models.prior.PRIORS`) whose network this
+    #: engine's recogniser *is*. When it matches the restorer's prior, the stage reads the small
+    #: crops with :meth:`recognize_with_probs` first and hands those probabilities to SGENet, so
+    #: the prior does not run a second time. ``None``: a different recogniser (the default).
+    recognizer_prior: str | None = None
 
     def detect(self, image: np.ndarray) -> list[np.ndarray]:
         """Find text in a page.
@@ -46,6 +51,25 @@ class OcrEngine:
         raise NotImplementedError
 
     # Optional capabilities ---------------------------------------------------------------
+
+    def recognize_with_probs(self, crops: Sequence[np.ndarray], charset: Sequence[str]
+                             ) -> tuple[list[tuple[str, float]], list[np.ndarray] | None]:
+        """:meth:`recognize`, plus the recogniser's per-step character probabilities of each crop.
+
+        Only called when :attr:`recognizer_prior` names the restorer's prior.
+
+        Args:
+            crops: as for :meth:`recognize`.
+            charset: the prior's classes; index 0 is the CTC blank.
+
+        Returns:
+            ``(readings, probs)``: ``readings`` as :meth:`recognize` returns them; ``probs`` one
+            float32 ``(T, len(charset))`` array per crop, the steps that cover the crop (padding
+            steps dropped), each step renormalised over ``charset``
+            (:func:`sgenet_ocr.models.charset.reduce_probs`), or ``None`` for "cannot" (the
+            default). A crop the engine turned before reading gets ``None`` in place of its array.
+        """
+        return self.recognize(crops), None
 
     def version(self) -> str:
         """A version string for reports (engine package version and model names)."""

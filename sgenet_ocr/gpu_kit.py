@@ -115,7 +115,7 @@ def build(out: Path, data: Path, crops: list[str], hr_height: int = 32, min_heig
     from tqdm import tqdm
 
     from .data.synth import font_files
-    from .models.prior import _rapidocr_rec_model_path
+    from .models.prior_files import ppocr_rec_model_path
 
     folders = [data / name for name in crops]
     for folder in folders:
@@ -126,7 +126,7 @@ def build(out: Path, data: Path, crops: list[str], hr_height: int = 32, min_heig
     for folder in tqdm(folders, desc="crops", unit="folder"):
         counts[folder.name] = pack_crops(folder, out / "crops" / folder.name, hr_height, min_height)
     (out / "prior").mkdir()
-    prior = _rapidocr_rec_model_path()
+    prior = ppocr_rec_model_path()
     shutil.copy2(prior, out / "prior" / prior.name)
     (out / "fonts").mkdir()
     fonts = [Path(f) for f in font_files() if any(Path(f).match(p) for p in FONT_PATTERNS)]
@@ -174,7 +174,7 @@ def install_kit(kit: Path, manifest: dict, site: Path) -> None:
     """Unpack the carried wheels into ``site`` (put first on ``sys.path``) and point the prior and
     the synthetic-word fonts at the kit's copies."""
     from .data.synth import FONT_DIR_ENV
-    from .models.prior import PRIOR_ONNX_ENV
+    from .models.prior_files import PRIOR_ONNX_ENV
 
     for wheel in sorted((kit / "wheels").glob("*.whl")):
         with zipfile.ZipFile(wheel) as zf:

@@ -80,18 +80,22 @@ def needs_restoration(crop: np.ndarray, quad: np.ndarray | None, text_height: fl
 
 
 @hookspec(firstresult=True)
-def restore_crops(crops: Sequence[np.ndarray], restorer: Restorer,
-                  options: StageOptions) -> list[np.ndarray] | None:
+def restore_crops(crops: Sequence[np.ndarray], restorer: Restorer, options: StageOptions,
+                  prior_probs: Sequence[np.ndarray | None] | None) -> list[np.ndarray] | None:
     """Restore a batch of crops.
 
     Args:
         crops: list of RGB ``uint8`` arrays ``(h, w, 3)``, all of which need restoration.
         restorer: the :class:`sgenet_ocr.restorers.Restorer` chosen by name for this run.
         options: the run's options.
+        prior_probs: ``None``, or per crop the engine's per-step probabilities over
+            ``restorer.prior_charset`` (or ``None`` for that crop), to use instead of running
+            the restorer's semantic prior (``OcrEngine.recognize_with_probs``).
 
     Returns:
         A list of restored RGB ``uint8`` arrays, one per input crop, in the same order.
-        firstresult: the built-in implementation calls ``restorer.restore(crops)``. Use a
+        firstresult: the built-in implementation calls ``restorer.restore(crops)`` (with
+        ``prior_probs=`` when there are some). Use a
         wrapper (``@hookimpl(wrapper=True)``) to add steps before or after it, e.g. denoising
         the input or sharpening the output.
     """

@@ -44,6 +44,9 @@ class StageOptions:
     device: str = DEFAULT_DEVICE
     keep: str = DEFAULT_KEEP
     compare: bool = False
+    #: Let the engine's own recognition pass stand in for SGENet's prior when the engine's
+    #: recogniser is that prior (RapidOCR, PaddleOCR): same guidance, one network run less.
+    engine_prior: bool = True
     engine_options: Mapping[str, Any] = field(default_factory=dict)
     restorer_options: Mapping[str, Any] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -68,7 +71,7 @@ class StageOptions:
 
 _FIELDS = {f.name for f in dataclasses.fields(StageOptions)}
 #: Keys a preset (``presets/NAME.yaml``) may set.
-PRESET_KEYS = frozenset({"engine", "restorer", "min_height", "keep", "device", "engine_options",
+PRESET_KEYS = frozenset({"engine", "restorer", "min_height", "keep", "device", "engine_prior", "engine_options",
                          "restorer_options", "description"})
 
 
@@ -86,6 +89,7 @@ def check_min_height(value: Any, where: str = "") -> None:
 #: Settings given by name: a preset's or a caller's value must be text.
 _NAME_KEYS = ("engine", "restorer", "keep", "device")
 _OPTION_KEYS = ("engine_options", "restorer_options")
+_SWITCH_KEYS = ("compare", "engine_prior")
 
 
 def check_settings(values: Mapping[str, Any], where: str = "", names: tuple[str, ...] = _NAME_KEYS) -> None:
@@ -99,8 +103,9 @@ def check_settings(values: Mapping[str, Any], where: str = "", names: tuple[str,
             raise UsageError(f"{where}{key} must be a name (text), got {value!r}")
     if values.get("min_height") is not None:
         check_min_height(values["min_height"], where)
-    if values.get("compare") is not None and not isinstance(values["compare"], bool):
-        raise UsageError(f"{where}compare must be true or false, got {values['compare']!r}")
+    for key in _SWITCH_KEYS:
+        if values.get(key) is not None and not isinstance(values[key], bool):
+            raise UsageError(f"{where}{key} must be true or false, got {values[key]!r}")
     for key in _OPTION_KEYS:
         value = values.get(key)
         if value is None:
@@ -129,7 +134,7 @@ def resolve_options(flags: Mapping[str, Any] | None = None, preset: Mapping[str,
     check_settings(given, names=("engine", "restorer"))
     check_settings(preset, "preset: ")
     resolved: dict[str, Any] = {}
-    for name in ("engine", "restorer", "min_height", "device", "keep", "compare"):
+    for name in ("engine", "restorer", "min_height", "device", "keep", *_SWITCH_KEYS):
         value = given.get(name)
         if value is None:
             value = preset.get(name)

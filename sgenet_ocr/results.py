@@ -49,7 +49,7 @@ class Page:
     engine: str
     restorer: str
     words: list[Word] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)  # seconds: detect, restore, recognize
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: detect, recognize, restore, recognize_restored
     compare: bool = False
     keep: str = DEFAULT_KEEP  # the Pipeline's keep policy (sgenet_ocr.keep)
     skipped_boxes: int = 0  # degenerate detections dropped

@@ -24,6 +24,7 @@ class StageStats:
 
     crops_seen: int = 0
     crops_restored: int = 0
+    crops_guided: int = 0  # restored with the engine's own probabilities instead of the prior
     restore_seconds: float = 0.0
 
 
@@ -45,15 +46,32 @@ class RestorationStage:
             flags.append(bool(answer))
         return flags
 
-    def apply(self, crops: Sequence[np.ndarray], quads: Sequence[np.ndarray] | None = None):
-        """Restore the crops that need it. Returns ``(crops_out, restored_flags)``."""
-        flags = self.select(crops, quads)
+    def guidance_charset(self, engine: Any) -> list[str] | None:
+        """The charset to ask ``engine.recognize_with_probs`` for, when the engine's recogniser
+        is the restorer's semantic prior (then its probabilities replace the prior's run) and
+        ``options.engine_prior`` allows it; else ``None``."""
+        prior = getattr(self.restorer, "guided_by", None)
+        if prior is not None and getattr(self.options, "engine_prior", True) and getattr(engine, "recognizer_prior", None) == prior:
+            return list(self.restorer.prior_charset)
+        return None
+
+    def apply(self, crops: Sequence[np.ndarray], quads: Sequence[np.ndarray] | None = None,
+              flags: Sequence[bool] | None = None, prior_probs: Sequence[np.ndarray | None] | None = None):
+        """Restore the crops that need it. Returns ``(crops_out, restored_flags)``.
+
+        ``flags`` are :meth:`select`'s answers when the caller already has them. ``prior_probs``:
+        one entry per crop, the engine's probabilities (see :meth:`guidance_charset`) or ``None``.
+        """
+        flags = self.select(crops, quads) if flags is None else [bool(f) for f in flags]
         chosen = [c for c, f in zip(crops, flags) if f]
         out = list(crops)
         if chosen:
+            guide = None if prior_probs is None else [p for p, f in zip(prior_probs, flags) if f]
+            if guide is not None and all(p is None for p in guide):
+                guide = None
             t0 = time.perf_counter()
             restored = self.host.call("restore_crops", crops=chosen, restorer=self.restorer,
-                                  options=self.options)
+                                      options=self.options, prior_probs=guide)
             self.stats.restore_seconds += time.perf_counter() - t0
             if restored is None or len(restored) != len(chosen):
                 raise PluginError(
@@ -62,10 +80,10 @@ class RestorationStage:
                 )
             it = iter(restored)
             out = [next(it) if f else c for c, f in zip(crops, flags)]
+            self.stats.crops_guided += 0 if guide is None else sum(p is not None for p in guide)
         self.stats.crops_seen += len(crops)
         self.stats.crops_restored += len(chosen)
         return out, flags
-
 
 
 def default_restorer() -> str:

@@ -169,6 +169,46 @@ def test_restorer_by_name_matches_the_torch_restorer(exported, weights, real_cro
     assert_same_crops(onnx_restorer.restore(crops), torch_restorer.restore(crops))
 
 
+@pytest.fixture(scope="module")
+def guided_export(exported, weights, tmp_path_factory):
+    """The SR branch alone (``--guided``), placed where the restorer's cache looks for it."""
+    out = tmp_path_factory.mktemp("export") / "guided.onnx"
+    assert export_main(["--format", "onnx", str(out), "--weights", str(weights), "--guided"]) == 0
+    sha = json.loads(weights.with_suffix(".json").read_text())["sha256"]
+    shutil.copy(out, cache_path(sha, exported[1], guided=True))
+    return out
+
+
+def test_guided_export_takes_the_priors_probabilities(guided_export, torch_model):
+    meta = read_metadata(guided_export)
+    assert meta["guided"] == "1" and json.loads(meta["prior_charset"]) == list(torch_model.prior.charset)
+    session = make_session(guided_export, threads=1)
+    assert [i.name for i in session.get_inputs()] == ["lr", "prior_probs"]
+    for batch in bucketed_batches(synthetic_crops(8, seed=3)):
+        with torch.no_grad():
+            probs = torch_model.prior(torch.from_numpy(batch))
+            want = torch_model(torch.from_numpy(batch), prior_probs=probs).numpy()
+        got = session.run(["sr"], {"lr": batch, "prior_probs": probs.numpy()})[0]
+        assert np.abs(got - want).max() < PARITY_TOL
+
+
+def test_onnx_restorer_takes_engine_probabilities_like_the_torch_one(exported, weights, guided_export):
+    host = PluginHost(entry_points=False)
+    onnx_restorer = host.restorers.create("sgenet-onnx", weights=str(weights), cache_dir=str(exported[1]), threads=1)
+    torch_restorer = host.restorers.create("sgenet", weights=str(weights), threads=1)
+    assert onnx_restorer.guided_by == torch_restorer.guided_by == "ppocrv4_rec"
+    assert onnx_restorer.prior_charset == torch_restorer.prior_charset
+    crops = [c for c in synthetic_crops(12, seed=4) if c.shape[0] <= 16]
+    rng = np.random.default_rng(0)
+    probs = [rng.dirichlet(np.ones(len(torch_restorer.prior_charset)), int(rng.integers(3, 30))).astype(np.float32)
+             for _ in crops]
+    probs[0] = None  # this crop's prior runs: it is batched apart, with the full graph
+    guided = onnx_restorer.restore(crops, prior_probs=probs)
+    assert_same_crops(guided, torch_restorer.restore(crops, prior_probs=probs))
+    assert_same_crops(guided[:1], onnx_restorer.restore(crops[:1]))
+    assert any(not np.array_equal(a, b) for a, b in zip(guided[1:], onnx_restorer.restore(crops[1:])))
+
+
 @pytest.fixture
 def real_crops_or_synthetic(request):
     """Real word crops when the shared data is present, else synthetic ones (runs anywhere)."""

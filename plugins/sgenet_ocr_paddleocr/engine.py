@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from pathlib import Path
 from typing import Sequence
 
@@ -15,7 +16,11 @@ from sgenet_ocr.devices import parse_device
 from sgenet_ocr.engine import OcrEngine
 from sgenet_ocr.errors import MissingDependencyError, ModelError, UsageError
 
-from . import models
+from sgenet_ocr.models.charset import charset_columns
+from sgenet_ocr.models.prior_files import is_prior_model
+from sgenet_ocr.prior_probs import covered_steps, reduce_probs
+
+from . import models as models_module
 
 # Detection settings the engine exposes. PaddleOCR's DB thresholds; the page is scaled so its
 # shorter side is 736 px (as RapidOCR does), which suits 720p scene photos with small words.
@@ -66,7 +71,7 @@ def resolve_models(models_option: str) -> tuple[dict[str, tuple[str, str | None]
     when they hold ``inference.onnx``, else PaddleOCR's default engine.
     """
     if models_option == "bundled":
-        dirs = models.provision()
+        dirs = models_module.provision()
         return {role: (name, str(path)) for role, (name, path) in dirs.items()}, "onnxruntime"
     if models_option == "paddleocr":
         return {role: (name, None) for role, name in PADDLEOCR_MODELS.items()}, None
@@ -74,9 +79,34 @@ def resolve_models(models_option: str) -> tuple[dict[str, tuple[str, str | None]
     if not root.is_dir():
         raise UsageError(f"paddleocr models option {models_option!r}: use 'bundled', 'paddleocr' or a "
                          f"folder holding det/ and rec/ PaddleOCR model dirs")
-    chosen = {role: (models.read_model_name(root / role), str(root / role)) for role in ("det", "rec")}
-    onnx = all((root / role / models.MODEL_FILE).is_file() for role in ("det", "rec"))
+    chosen = {role: (models_module.read_model_name(root / role), str(root / role)) for role in ("det", "rec")}
+    onnx = all((root / role / models_module.MODEL_FILE).is_file() for role in ("det", "rec"))
     return chosen, "onnxruntime" if onnx else None
+
+
+class DecoderTap:
+    """Stands in for the recogniser's CTC decoder and hands the network output it decodes to a
+    caller on the same thread that is listening (PaddleX returns only the decoded text)."""
+
+    def __init__(self, decode):
+        self.decode = decode
+        self._local = threading.local()
+
+    def __call__(self, pred, *args, **kwargs):
+        sink = getattr(self._local, "sink", None)
+        if sink is not None:
+            sink.append(np.asarray(pred[0], dtype=np.float32))
+        return self.decode(pred, *args, **kwargs)
+
+    @contextlib.contextmanager
+    def listening(self, enabled: bool = True):
+        """Collects each decoded batch's ``(N, T, C)`` output while the block runs."""
+        outputs: list[np.ndarray] = []
+        self._local.sink = outputs if enabled else None
+        try:
+            yield outputs
+        finally:
+            self._local.sink = None
 
 
 class PaddleOcrEngine(OcrEngine):
@@ -113,6 +143,14 @@ class PaddleOcrEngine(OcrEngine):
                     model_name=chosen["rec"][0], model_dir=chosen["rec"][1], **common)
         except (RuntimeError, ValueError) as exc:
             raise ModelError(f"PaddleOCR could not load {self.model_names} ({models!r}): {exc}") from exc
+        predictor = self.recognizer.paddlex_predictor
+        self._tap = DecoderTap(predictor.post_op)
+        predictor.post_op = self._tap
+        self._column_cache: dict[tuple[str, ...], list[int]] = {}
+        # The bundled models are the prior's own ONNX file: their probabilities can guide SGENet.
+        rec_dir = chosen["rec"][1]
+        self.recognizer_prior = ("ppocrv4_rec" if rec_dir and is_prior_model(Path(rec_dir) / models_module.MODEL_FILE)
+                                 else None)
 
     def detect(self, image: np.ndarray) -> list[np.ndarray]:
         result = self.detector.predict(np.ascontiguousarray(image))[0]
@@ -120,19 +158,43 @@ class PaddleOcrEngine(OcrEngine):
         return [np.asarray(p, dtype=np.float32).reshape(4, 2) for p in result["dt_polys"]]
 
     def recognize(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
+        return self._read(crops, None)[0]
+
+    def recognize_with_probs(self, crops, charset):
+        return self._read(crops, charset)
+
+    def _read(self, crops: Sequence[np.ndarray], charset: Sequence[str] | None):
+        """Readings, and per-step probabilities over ``charset`` when it is given."""
         if len(crops) == 0:
-            return []
+            return [], ([] if charset is not None else None)
         # Like PaddleOCR's pipeline: vertical crops (1.5x taller than wide) are turned a quarter,
         # and crops of similar shape are batched together (each batch is padded to its
         # widest crop), then put the answers back in the caller's order.
-        crops = [np.rot90(c) if c.shape[0] >= 1.5 * c.shape[1] else c for c in crops]
+        turned = [c.shape[0] >= 1.5 * c.shape[1] for c in crops]
+        crops = [np.rot90(c) if t else c for c, t in zip(crops, turned)]
         order = np.argsort([c.shape[1] / max(1, c.shape[0]) for c in crops], kind="stable")
-        results = self.recognizer.predict([np.ascontiguousarray(crops[i]) for i in order],
-                                          batch_size=self.batch_size)
+        with self._tap.listening(charset is not None) as outputs:
+            results = self.recognizer.predict([np.ascontiguousarray(crops[i]) for i in order],
+                                              batch_size=self.batch_size)
         readings: list[tuple[str, float]] = [("", 0.0)] * len(crops)
         for i, res in zip(order, results):
             readings[i] = (str(res["rec_text"]), float(res["rec_score"]))
-        return readings
+        if charset is None:
+            return readings, None
+        rows = [row for batch in outputs for row in batch]
+        probs: list[np.ndarray | None] = [None] * len(crops)
+        if len(rows) != len(crops):  # PaddleX decoded elsewhere (another thread): the prior will read
+            return readings, probs
+        columns = self._columns(tuple(charset))
+        for i, steps in zip(order, rows):
+            if not turned[i]:
+                probs[i] = reduce_probs(steps[:covered_steps(*crops[i].shape[:2], len(steps))], columns)
+        return readings, probs
+
+    def _columns(self, charset: tuple[str, ...]) -> list[int]:
+        if charset not in self._column_cache:
+            self._column_cache[charset] = charset_columns(self._tap.decode.character, charset)
+        return self._column_cache[charset]
 
     def version(self) -> str:
         from importlib.metadata import version

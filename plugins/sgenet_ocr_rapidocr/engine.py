@@ -14,6 +14,9 @@ import numpy as np
 from sgenet_ocr.devices import parse_device
 from sgenet_ocr.engine import OcrEngine
 from sgenet_ocr.errors import MissingDependencyError, ModelError, UsageError
+from sgenet_ocr.models.charset import charset_columns
+from sgenet_ocr.models.prior_files import is_prior_model
+from sgenet_ocr.prior_probs import covered_steps, reduce_probs
 
 # Detection settings the engine exposes, with rapidocr-onnxruntime 1.4.4's own defaults.
 DETECT_DEFAULTS = {
@@ -90,6 +93,9 @@ class RapidOcrEngine(OcrEngine):
         self.model_paths = (det_cfg["model_path"], rec_cfg["model_path"])
         self.detector = TextDetector(det_cfg)
         self.recognizer = TextRecognizer(rec_cfg)
+        # With the prior's own ONNX file the recogniser is the prior: its probabilities can guide SGENet.
+        self.recognizer_prior = "ppocrv4_rec" if is_prior_model(rec_cfg["model_path"]) else None
+        self._column_cache: dict[tuple[str, ...], list[int]] = {}
 
     def detect(self, image: np.ndarray) -> list[np.ndarray]:
         boxes, _elapsed = self.detector(np.ascontiguousarray(image))
@@ -99,13 +105,45 @@ class RapidOcrEngine(OcrEngine):
         return [np.asarray(b, dtype=np.float32).reshape(4, 2) for b in boxes]
 
     def recognize(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
+        return self._read(crops, None)[0]
+
+    def recognize_with_probs(self, crops, charset):
+        return self._read(crops, charset)
+
+    def _read(self, crops: Sequence[np.ndarray], charset: Sequence[str] | None):
+        """Readings, and per-step probabilities over ``charset`` when it is given.
+
+        RapidOCR's ``TextRecognizer.__call__`` step by step (sorted by aspect ratio, batches
+        padded to their widest crop, CTC decoding), keeping the network's output in hand.
+        """
         if len(crops) == 0:
-            return []
+            return [], ([] if charset is not None else None)
         # Like RapidOCR's own crop step: a crop 1.5x taller than wide is vertical text, turned
-        # a quarter to lie horizontally.
-        crops = [np.rot90(c) if c.shape[0] >= 1.5 * c.shape[1] else c for c in crops]
-        readings, _elapsed = self.recognizer([np.ascontiguousarray(c) for c in crops])
-        return [(str(r[0]), float(r[1])) for r in readings]
+        # a quarter to lie horizontally. Its probabilities would run along the wrong axis.
+        turned = [c.shape[0] >= 1.5 * c.shape[1] for c in crops]
+        crops = [np.ascontiguousarray(np.rot90(c) if t else c) for c, t in zip(crops, turned)]
+        rec = self.recognizer
+        channels, height, width = rec.rec_image_shape[:3]
+        columns = None if charset is None else self._columns(tuple(charset))
+        readings: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+        probs: list[np.ndarray | None] = [None] * len(crops)
+        order = np.argsort([c.shape[1] / c.shape[0] for c in crops], kind="stable")
+        for start in range(0, len(crops), rec.rec_batch_num):
+            batch = order[start:start + rec.rec_batch_num]
+            max_ratio = max(width / height, *(crops[i].shape[1] / crops[i].shape[0] for i in batch))
+            inputs = np.stack([rec.resize_norm_img(crops[i], max_ratio) for i in batch]).astype(np.float32)
+            preds = rec.session(inputs)[0]
+            for i, (text, score), steps in zip(batch, rec.postprocess_op(preds), preds):
+                readings[i] = (str(text), float(score))
+                if columns is not None and not turned[i]:
+                    used = covered_steps(*crops[i].shape[:2], len(steps), height, inputs.shape[-1] // len(steps))
+                    probs[i] = reduce_probs(steps[:used], columns)
+        return readings, (probs if columns is not None else None)
+
+    def _columns(self, charset: tuple[str, ...]) -> list[int]:
+        if charset not in self._column_cache:
+            self._column_cache[charset] = charset_columns(self.recognizer.postprocess_op.character, charset)
+        return self._column_cache[charset]
 
     def version(self) -> str:
         from importlib.metadata import version

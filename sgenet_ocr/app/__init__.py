@@ -261,8 +261,8 @@ def crops_html(page, restored_readings: dict[int, tuple[str, float]]) -> str:
     return CROPS_CSS + "<div class='sgenet-crops'>" + "".join(boxes) + "</div>"
 
 
-STAGE_NAMES = {"detect": "detect", "restore": "restore", "recognize": "recognize",
-               "recognize_baseline": "recognize originals (compare, keep)"}
+STAGE_NAMES = {"detect": "detect and crop", "recognize": "recognize originals", "restore": "restore",
+               "recognize_restored": "recognize restored crops"}
 
 
 def timings_html(page, built: float | None) -> str:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 import threading
 import warnings
 from functools import lru_cache
@@ -43,7 +42,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import MissingDependencyError, ModelError
-from .charset import BLANK, REDUCED_CHARS, REDUCED_CHARSET
+from ..prior_probs import prior_steps
+from .charset import BLANK, REDUCED_CHARSET, charset_columns
+from .prior_files import ppocr_rec_model_path
 
 
 class SemanticPrior(nn.Module):
@@ -75,35 +76,23 @@ class SemanticPrior(nn.Module):
             texts.append("".join(chars))
         return texts
 
+    def output_steps(self, height: int, width: int) -> int:
+        """How many steps ``forward`` gives for images of this size (measured once per size:
+        the network's striding decides, and it differs between recognisers)."""
+        cache = self.__dict__.setdefault("_steps_cache", {})
+        if (height, width) not in cache:
+            param = next(self.parameters(), None)
+            probe = torch.zeros(1, 3, height, width, device=param.device if param is not None else "cpu")
+            with torch.no_grad():
+                cache[height, width] = int(self(probe).shape[1])
+        return cache[height, width]
+
     def freeze(self) -> "SemanticPrior":
         """Eval mode and no gradients for the weights (gradients still reach the input)."""
         self.eval()
         for p in self.parameters():
             p.requires_grad_(False)
         return self
-
-
-PRIOR_ONNX_ENV = "SGENET_PRIOR_ONNX"
-
-
-def _rapidocr_rec_model_path() -> Path:
-    """The PP-OCRv4 recogniser's ONNX file: ``$SGENET_PRIOR_ONNX`` when set (the GPU kit carries
-    the file to machines without the rapidocr wheel), else the one inside rapidocr-onnxruntime."""
-    override = os.environ.get(PRIOR_ONNX_ENV)
-    if override:
-        if not Path(override).is_file():
-            raise ModelError(f"{PRIOR_ONNX_ENV} names no file: {override}")
-        return Path(override)
-    try:
-        import rapidocr_onnxruntime
-    except ImportError:
-        raise MissingDependencyError("rapidocr-onnxruntime", "rapidocr",
-                                     "the ppocrv4_rec semantic prior needs 'rapidocr-onnxruntime'") from None
-    models = Path(rapidocr_onnxruntime.__file__).parent / "models"
-    found = sorted(models.glob("*rec*.onnx"))
-    if not found:
-        raise ModelError(f"no recognition .onnx model found in {models}")
-    return found[0]
 
 
 _CONVERT_LOCK = threading.Lock()
@@ -164,7 +153,7 @@ class PPOCRv4Prior(SemanticPrior):
 
     def __init__(self, min_width: int = 0, reduce_charset: bool = True, onnx_path: str | Path | None = None):
         super().__init__()
-        path = str(onnx_path or _rapidocr_rec_model_path())
+        path = str(onnx_path or ppocr_rec_model_path())
         with _CONVERT_LOCK:
             cached, full_charset = _converted_ppocr(path)
         self.onnx_path = path
@@ -173,9 +162,8 @@ class PPOCRv4Prior(SemanticPrior):
         self.full_charset = list(full_charset)
         self.reduce_charset = reduce_charset
         if reduce_charset:
-            index = {ch: i for i, ch in enumerate(self.full_charset)}
-            columns = [0] + [index[ch] for ch in REDUCED_CHARS]
             self.charset = list(REDUCED_CHARSET)
+            columns = charset_columns(self.full_charset, self.charset)
         else:
             columns = list(range(len(self.full_charset)))
             self.charset = list(self.full_charset)
@@ -200,6 +188,10 @@ class PPOCRv4Prior(SemanticPrior):
             # onnx2torch's Slice indexes with a list; harmless here, noisy on every call.
             warnings.filterwarnings("ignore", message="Using a non-tuple sequence", category=UserWarning)
             return self.net(prepared)
+
+    def output_steps(self, height: int, width: int) -> int:
+        # Worked out, not measured: engines' probabilities must not need a pass of the prior.
+        return prior_steps(width, height, self.input_height)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         probs = self.raw_forward(self.preprocess(images))

@@ -1,4 +1,4 @@
-"""The OCR pipeline: detect -> crop -> restore the small crops -> recognise -> keep.
+"""The OCR pipeline: detect -> crop -> read -> restore the small crops -> read them -> keep.
 
 Each step is a public method (:meth:`Pipeline.detect`, :meth:`~Pipeline.crop`,
 :meth:`~Pipeline.restore`, :meth:`~Pipeline.recognize`); :meth:`Pipeline.run` composes them, and
@@ -37,6 +37,9 @@ class Pipeline:
         keep: the keep policy (:mod:`sgenet_ocr.keep`): ``"confident"`` (default) reads the
             original crop too and keeps whichever reading the engine is more confident of;
             ``"restored"`` always keeps the restored crop's reading.
+        engine_prior: when the engine's recogniser is SGENet's prior (RapidOCR, PaddleOCR), use
+            the probabilities of its reading of the original crop instead of running the prior
+            (default True; False runs the prior as other engines do).
         plugins: extra plugins (``.py`` paths or module names).
         engine_options / restorer_options: passed to the factories.
         keep_crops: keep each restored word's (original, restored) crops on the page.
@@ -50,13 +53,15 @@ class Pipeline:
 
     def __init__(self, engine: str = "easyocr", restorer: str | None = None,
                  min_height: float = DEFAULT_MIN_HEIGHT, device: str = "cpu",
-                 compare: bool = False, keep: str = DEFAULT_KEEP, plugins: Iterable[str] = (),
+                 compare: bool = False, keep: str = DEFAULT_KEEP, engine_prior: bool = True,
+                 plugins: Iterable[str] = (),
                  engine_options: dict[str, Any] | None = None,
                  restorer_options: dict[str, Any] | None = None,
                  keep_crops: bool = False, options: dict[str, Any] | None = None,
                  host: PluginHost | None = None):
         resolved = resolve_options(options, engine=engine, restorer=restorer, min_height=min_height,
-                                   device=device, compare=compare, keep=keep, engine_options=engine_options,
+                                   device=device, compare=compare, keep=keep, engine_prior=engine_prior,
+                                   engine_options=engine_options,
                                    restorer_options=restorer_options)
         self._setup(resolved, host or PluginHost(plugins), keep_crops)
 
@@ -105,20 +110,43 @@ class Pipeline:
         """Each quad's text, rectified to a horizontal RGB crop."""
         return [perspective_crop(rgb, q) for q in quads]
 
-    def restore(self, crops: Sequence[np.ndarray], quads: Sequence[np.ndarray] | None = None):
-        """The stage on the crops: ``(crops, restored flags)``, unselected crops unchanged."""
+    def restore(self, crops: Sequence[np.ndarray], quads: Sequence[np.ndarray] | None = None,
+                flags: Sequence[bool] | None = None, prior_probs: Sequence[np.ndarray | None] | None = None):
+        """The stage on the crops: ``(crops, restored flags)``, unselected crops unchanged.
+        ``flags``/``prior_probs``: see :meth:`RestorationStage.apply`."""
         self._check_open()
-        return self.stage.apply(crops, quads)
+        return self.stage.apply(crops, quads, flags, prior_probs)
 
     def recognize(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
         """The engine's ``(text, confidence)`` for each RGB crop."""
+        return self.recognize_with_probs(crops, None)[0]
+
+    def recognize_with_probs(self, crops: Sequence[np.ndarray], charset: Sequence[str] | None
+                             ) -> tuple[list[tuple[str, float]], list[np.ndarray | None] | None]:
+        """:meth:`recognize`, plus the engine's per-step probabilities over ``charset`` for each
+        crop (``OcrEngine.recognize_with_probs``) when ``charset`` is given and the engine
+        provides them; else ``None`` for the probabilities."""
         if not len(crops):
-            return []
+            return [], None
         order = self.engine.color_order
-        readings = self._engine_call("recognize", [to_order(c, order) for c in crops])
+        crops = [to_order(c, order) for c in crops]
+        if charset is None:
+            readings, probs = self._engine_call("recognize", crops), None
+        else:
+            readings, probs = self._engine_call("recognize_with_probs", crops, charset)
         if len(readings) != len(crops):
             raise PluginError(f"engine {self.engine_name!r} returned {len(readings)} readings for {len(crops)} crops")
-        return [(str(t), float(c)) for t, c in readings]
+        if probs is not None:
+            self._check_probs(probs, len(crops), len(charset))
+        return [(str(t), float(c)) for t, c in readings], probs
+
+    def _check_probs(self, probs, count: int, classes: int) -> None:
+        with self._blame_engine("recognize_with_probs"):
+            if len(probs) != count:
+                raise ValueError(f"returned probabilities for {len(probs)} crops, not {count}")
+            for p in probs:
+                if p is not None and (np.ndim(p) != 2 or np.shape(p)[1] != classes or not len(p)):
+                    raise ValueError(f"returned probabilities of shape {np.shape(p)}, not (steps, {classes})")
 
     # The whole page ----------------------------------------------------------------------
 
@@ -140,25 +168,33 @@ class Pipeline:
 
         t0 = time.perf_counter()
         quads, page.skipped_boxes = self.detect(rgb)
-        t1 = time.perf_counter()
         crops = self.crop(rgb, quads)
+        flags = self.stage.select(crops, quads)
+        t1 = time.perf_counter()
+        # Read the originals first: the words left alone, and the restored ones whose original
+        # reading is used (keep policy, --compare) or whose probabilities guide SGENet (the
+        # engine's recogniser is the prior: it need not run again). No crop is read twice.
+        charset = self.stage.guidance_charset(self.engine)
+        first = [i for i, f in enumerate(flags)
+                 if not f or self.compare or self.policy.reads_original or charset is not None]
+        first_readings, first_probs = self.recognize_with_probs([crops[i] for i in first], charset)
+        originals: list = [None] * len(crops)
+        probs: list = [None] * len(crops)
+        for k, i in enumerate(first):
+            originals[i] = first_readings[k]
+            probs[i] = first_probs[k] if first_probs is not None else None
         t2 = time.perf_counter()
-        final, flags = self.restore(crops, quads)
+        final, flags = self.restore(crops, quads, flags, probs)
         t3 = time.perf_counter()
-        readings = self.recognize(final)
+        restored_idx = [i for i, f in enumerate(flags) if f]
+        readings = list(originals)
+        for i, reading in zip(restored_idx, self.recognize([final[i] for i in restored_idx])):
+            readings[i] = reading
         t4 = time.perf_counter()
-        page.timings = {"detect": t1 - t0, "restore": t3 - t2, "recognize": t4 - t3}
+        page.timings = {"detect": t1 - t0, "recognize": t2 - t1, "restore": t3 - t2, "recognize_restored": t4 - t3}
 
         # The engine alone on the restored words: for --compare, and for the keep policy.
-        baseline = readings
-        if (self.compare or self.policy.reads_original) and any(flags):
-            restored_idx = [i for i, f in enumerate(flags) if f]
-            t5 = time.perf_counter()
-            engine_alone = self.recognize([crops[i] for i in restored_idx])
-            page.timings["recognize_baseline"] = time.perf_counter() - t5
-            baseline = list(readings)
-            for i, r in zip(restored_idx, engine_alone):
-                baseline[i] = r
+        baseline = [o if o is not None else r for o, r in zip(originals, readings)]
         kept, kept_original = self.policy.apply(baseline, readings, flags)
 
         for i, (quad, (text, conf)) in enumerate(zip(quads, kept)):
@@ -203,10 +239,10 @@ class Pipeline:
                 doc.errors.append({"source": str(item), "error": str(exc)})
         return doc
 
-    def _engine_call(self, method: str, arg):
+    def _engine_call(self, method: str, *args):
         self._check_open()
         with self._blame_engine(method):
-            return getattr(self.engine, method)(arg)
+            return getattr(self.engine, method)(*args)
 
     def _blame_engine(self, method: str):
         return blame_plugin(self.host.engines.owner(self.engine_name), f"{method} of engine {self.engine_name!r}")

@@ -37,6 +37,9 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--device", help="device for the restorer: cpu (default), cuda or cuda:N")
     p.add_argument("--pipeline", help="preset name (see --list-plugins) or YAML path; flags override it")
     p.add_argument("--compare", action="store_true", help="also report the engine-alone reading of restored words")
+    p.add_argument("--no-engine-prior", dest="engine_prior", action="store_const", const=False,
+                   help="run SGENet's prior even when the engine's recogniser is that prior (rapidocr, "
+                        "paddleocr); by default their reading of the original crop guides SGENet")
     p.add_argument("--keep", choices=list(KEEP_POLICIES),
                    help="reading kept for a restored word: " +
                         "; ".join(f"{k}: {v.help}" for k, v in KEEP_POLICIES.items()) + " (default confident)")

@@ -16,8 +16,15 @@ class Restorer:
 
     name: str = "restorer"
     scale: int = 2
+    #: The semantic prior whose per-step probabilities :meth:`restore` accepts as ``prior_probs``
+    #: (an engine whose ``recognizer_prior`` matches provides them), over :attr:`prior_charset`.
+    #: ``None`` (the default): ``restore`` is called with the crops only.
+    guided_by: str | None = None
+    prior_charset: Sequence[str] = ()
 
     def restore(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Restore ``crops``. A restorer with :attr:`guided_by` also takes ``prior_probs``: one
+        ``(T, len(prior_charset))`` array or ``None`` (run the prior) per crop."""
         raise NotImplementedError
 
     def close(self) -> None:

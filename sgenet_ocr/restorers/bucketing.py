@@ -20,8 +20,9 @@ from ..imaging import array_to_rgb, resize
 from ..models.sgenet import MAX_WIDTH, MIN_WIDTH
 from . import bicubic_upscale
 
-#: A backend: float32 ``(N, 3, h, W)`` in [0, 1] -> float ``(N, 3, scale*h, scale*W)``.
-BatchRunner = Callable[[np.ndarray], np.ndarray]
+#: A backend: float32 ``(N, 3, h, W)`` in [0, 1] -> float ``(N, 3, scale*h, scale*W)``. Called
+#: as ``run(batch, probs)`` with one prior-probability array per crop when they are given.
+BatchRunner = Callable[..., np.ndarray]
 
 
 def lr_width(height: int, width: int, target_height: int) -> int:
@@ -60,17 +61,21 @@ def to_uint8_images(sr: np.ndarray) -> np.ndarray:
 
 
 def restore_in_buckets(crops: Sequence[np.ndarray], run: BatchRunner, *, input_height: int, scale: int,
-                       bucket: int, batch_for: Callable[[int], int]) -> list[np.ndarray]:
+                       bucket: int, batch_for: Callable[[int], int],
+                       prior_probs: Sequence[np.ndarray | None] | None = None) -> list[np.ndarray]:
     """Prepare ``crops``, run them through ``run`` by width bucket, return RGB uint8 results.
 
     Crops taller than ``input_height`` are upscaled bicubically instead (see below), so every
     result is ``scale`` times its crop's height.
 
-    ``batch_for(width)`` gives the most crops per call at that bucket width.
+    ``batch_for(width)`` gives the most crops per call at that bucket width. Crops with
+    ``prior_probs`` (not ``None``) are batched apart from those without and their arrays are
+    passed on: ``run(batch, probs)``.
     """
     out: list[np.ndarray | None] = [None] * len(crops)
     small: dict[int, np.ndarray] = {}
-    buckets: dict[int, list[int]] = defaultdict(list)
+    guide = list(prior_probs) if prior_probs is not None else [None] * len(crops)
+    buckets: dict[tuple[int, bool], list[int]] = defaultdict(list)
     for i, crop in enumerate(crops):
         rgb = array_to_rgb(crop)
         if rgb.shape[0] > input_height:
@@ -79,12 +84,14 @@ def restore_in_buckets(crops: Sequence[np.ndarray], run: BatchRunner, *, input_h
             out[i] = bicubic_upscale(rgb, scale)
             continue
         small[i] = prepare_crop(rgb, input_height)
-        buckets[bucket_width(small[i].shape[1], bucket)].append(i)
-    for width, members in sorted(buckets.items()):
+        buckets[bucket_width(small[i].shape[1], bucket), guide[i] is not None].append(i)
+    for (width, guided), members in sorted(buckets.items()):
         step = max(1, int(batch_for(width)))
         for start in range(0, len(members), step):
             chunk = members[start:start + step]
-            images = to_uint8_images(run(pad_batch([small[i] for i in chunk], width)))
+            batch = pad_batch([small[i] for i in chunk], width)
+            sr = run(batch, [guide[i] for i in chunk]) if guided else run(batch)
+            images = to_uint8_images(sr)
             for i, img in zip(chunk, images):
                 out[i] = np.ascontiguousarray(img[:, : small[i].shape[1] * scale])
     return out  # type: ignore[return-value]

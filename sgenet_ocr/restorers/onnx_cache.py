@@ -27,15 +27,17 @@ def default_cache_dir() -> Path:
 
 def _prior_tag() -> str:
     """Identifies the prior's ONNX file (name and size) so a new rapidocr wheel re-exports."""
-    from ..models.prior import _rapidocr_rec_model_path
+    from ..models.prior_files import ppocr_rec_model_path
 
-    path = _rapidocr_rec_model_path()
+    path = ppocr_rec_model_path()
     return hashlib.sha256(f"{path.name}:{path.stat().st_size}".encode()).hexdigest()[:8]
 
 
-def cache_path(sha256: str, cache_dir: str | Path | None = None, opset: int = DEFAULT_OPSET) -> Path:
+def cache_path(sha256: str, cache_dir: str | Path | None = None, opset: int = DEFAULT_OPSET,
+               guided: bool = False) -> Path:
     folder = Path(cache_dir) if cache_dir else default_cache_dir()
-    return folder / f"sgenet-{sha256[:16]}-p{_prior_tag()}-e{EXPORT_VERSION}-op{opset}.onnx"
+    kind = "sgenet-guided" if guided else "sgenet"
+    return folder / f"{kind}-{sha256[:16]}-p{_prior_tag()}-e{EXPORT_VERSION}-op{opset}.onnx"
 
 
 def is_valid_export(path: Path, sha256: str) -> bool:
@@ -60,11 +62,11 @@ def check_writable(folder: Path) -> None:
 
 
 def cached_export(weights: "str | Path | bool | ResolvedWeights | None" = True, cache_dir: str | Path | None = None,
-                  opset: int = DEFAULT_OPSET, rebuild: bool = False) -> Path:
+                  opset: int = DEFAULT_OPSET, rebuild: bool = False, guided: bool = False) -> Path:
     """Path of the ONNX export of ``weights`` (see :func:`~sgenet_ocr.models.resolve_weights`),
-    exporting if needed."""
+    exporting if needed; ``guided``: the SR branch alone (see :mod:`sgenet_ocr.export`)."""
     resolved = weights if isinstance(weights, ResolvedWeights) else resolve_weights(weights)
-    path = cache_path(resolved.sha256, cache_dir, opset)
+    path = cache_path(resolved.sha256, cache_dir, opset, guided)
     if not rebuild and path.is_file() and is_valid_export(path, resolved.sha256):
         return path
     check_writable(path.parent)
@@ -72,4 +74,4 @@ def cached_export(weights: "str | Path | bool | ResolvedWeights | None" = True, 
 
     model = create_model("sgenet", pretrained=resolved)
     return export_onnx(model, path, opset, metadata={"weights_sha256": resolved.sha256,
-                                                     "weights_source": str(resolved.path)})
+                                                     "weights_source": str(resolved.path)}, guided=guided)

@@ -1,5 +1,8 @@
 """The ``sgenet-onnx`` restorer: the exported SGENet graph (prior included) on onnxruntime.
 
+Given the prior's probabilities by the engine (``prior_probs``), it runs the guided export
+instead, the SR branch alone (exported and cached next to the full graph on first use).
+
 Same crop preparation and width bucketing as the torch ``sgenet`` restorer (:mod:`.bucketing`),
 so both give the same crops up to float rounding. onnxruntime runs with as many intra-op threads
 as the machine has physical cores (hyper-threads add little to matmul throughput) and one
@@ -15,7 +18,8 @@ import numpy as np
 
 from ..errors import MissingDependencyError, ModelError, UsageError
 from ..devices import parse_device
-from ..export import DEFAULT_OPSET
+from ..export import DEFAULT_OPSET, GUIDE_NAME, INPUT_NAME, OUTPUT_NAME
+from ..prior_probs import fit_steps, prior_charset, prior_steps
 from ..models import resolve_weights
 from ..hardware import physical_cores
 from . import Restorer
@@ -54,13 +58,15 @@ class SgenetOnnxRestorer(Restorer):
     def __init__(self, weights: str | Path | bool | None = True, onnx_path: str | Path | None = None,
                  device: str = "cpu", batch_size: int = 32, bucket: int = 16, threads: int | None = None,
                  cache_dir: str | Path | None = None, opset: int = DEFAULT_OPSET):
+        self._device, self._threads, self._guided_session = device, threads, None
+        self._weights, self._cache_dir, self._opset = None, cache_dir, opset
         if onnx_path is not None:
             self.onnx_path = Path(onnx_path)
             if not self.onnx_path.is_file():
                 raise ModelError(f"ONNX file not found: {self.onnx_path}")
             self.session = self._open(self.onnx_path, device, threads)
         else:
-            weights = resolve_weights(weights)
+            weights = self._weights = resolve_weights(weights)
             self.onnx_path = cached_export(weights, cache_dir, opset)
             try:
                 self.session = make_session(self.onnx_path, device, threads)
@@ -74,6 +80,10 @@ class SgenetOnnxRestorer(Restorer):
         self.input_height = int(config.get("input_height", 16))
         self.scale = int(config.get("scale", 2))
         self.weights_sha256, self.weights_source = meta.get("weights_sha256"), meta.get("weights_source")
+        charset = prior_charset(config)
+        if self._weights is not None and charset:  # a user's own file has no guided twin
+            self.guided_by, self.prior_charset = config["prior"], charset
+            self.guided_session()  # now, not inside the first page that is guided
         self.input_name = self.session.get_inputs()[0].name
         self.output_name = self.session.get_outputs()[0].name
         self.batch_size = max(1, int(batch_size))
@@ -92,13 +102,26 @@ class SgenetOnnxRestorer(Restorer):
     def batch_for(self, width: int) -> int:
         return batch_limit(width, self.batch_size)
 
-    def run_batch(self, batch: np.ndarray) -> np.ndarray:
-        """Float32 (N, 3, 16, W) in [0, 1] -> (N, 3, 32, 2W), one session call."""
-        return self.session.run([self.output_name], {self.input_name: batch})[0]
+    def run_batch(self, batch: np.ndarray, prior_probs: Sequence[np.ndarray] | None = None) -> np.ndarray:
+        """Float32 (N, 3, 16, W) in [0, 1] -> (N, 3, 32, 2W), one session call; with
+        ``prior_probs`` (one array per crop) the guided graph, laid out on the prior's steps."""
+        if prior_probs is None:
+            return self.session.run([self.output_name], {self.input_name: batch})[0]
+        steps = prior_steps(batch.shape[3], self.input_height)
+        probs = np.stack([fit_steps(p, steps) for p in prior_probs])
+        return self.guided_session().run([OUTPUT_NAME], {INPUT_NAME: batch, GUIDE_NAME: probs})[0]
 
-    def restore(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]:
+    def guided_session(self):
+        """The SR-branch session (its export is cached on disk like the full graph's)."""
+        if self._guided_session is None:
+            path = cached_export(self._weights, self._cache_dir, self._opset, guided=True)
+            self._guided_session = self._open(path, self._device, self._threads)
+        return self._guided_session
+
+    def restore(self, crops: Sequence[np.ndarray],
+                prior_probs: Sequence[np.ndarray | None] | None = None) -> list[np.ndarray]:
         return restore_in_buckets(crops, self.run_batch, input_height=self.input_height, scale=self.scale,
-                                  bucket=self.bucket, batch_for=self.batch_for)
+                                  bucket=self.bucket, batch_for=self.batch_for, prior_probs=prior_probs)
 
     def close(self) -> None:
-        self.session = None
+        self.session = self._guided_session = None

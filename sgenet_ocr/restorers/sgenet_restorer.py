@@ -14,6 +14,7 @@ import torch
 
 from ..devices import parse_device
 from ..models import create_model, resolve_weights
+from ..prior_probs import fit_steps
 from . import Restorer
 from .bucketing import batch_limit, restore_in_buckets
 
@@ -35,17 +36,26 @@ class SgenetRestorer(Restorer):
         self.model = apply_speedups(model.to(self.device).eval(), int8=int8, channels_last=channels_last,
                                     threads=threads)
         self.input_height = self.model.config.input_height
+        self.guided_by, self.prior_charset = self.model.config.prior, list(self.model.prior.charset)
         self.batch_size = max(1, int(batch_size))
         self.bucket = max(1, int(bucket))
 
-    def restore(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]:
+    def restore(self, crops: Sequence[np.ndarray],
+                prior_probs: Sequence[np.ndarray | None] | None = None) -> list[np.ndarray]:
         return restore_in_buckets(crops, self.run_batch, input_height=self.input_height, scale=self.scale,
-                                  bucket=self.bucket, batch_for=self.batch_for)
+                                  bucket=self.bucket, batch_for=self.batch_for, prior_probs=prior_probs)
 
     @torch.inference_mode()
-    def run_batch(self, batch: np.ndarray) -> np.ndarray:
-        """Float32 (N, 3, 16, W) in [0, 1] -> (N, 3, 32, 2W), one model call."""
-        return self.model(torch.from_numpy(batch).to(self.device)).float().cpu().numpy()
+    def run_batch(self, batch: np.ndarray, prior_probs: Sequence[np.ndarray] | None = None) -> np.ndarray:
+        """Float32 (N, 3, 16, W) in [0, 1] -> (N, 3, 32, 2W), one model call. With
+        ``prior_probs`` (one array per crop) the prior does not run: each array is laid out on
+        the steps the prior would read from this padded batch."""
+        lr = torch.from_numpy(batch).to(self.device)
+        probs = None
+        if prior_probs is not None:
+            steps = self.model.prior.output_steps(*batch.shape[2:])
+            probs = torch.from_numpy(np.stack([fit_steps(p, steps) for p in prior_probs])).to(self.device)
+        return self.model(lr, prior_probs=probs).float().cpu().numpy()
 
     def batch_for(self, width: int) -> int:
         """Crops per batch at ``width`` (see :func:`.bucketing.batch_limit`)."""

@@ -1,0 +1,61 @@
+"""Prior probabilities an engine provides: the recogniser's per-step character probabilities
+from the engine's own recognition pass, used by SGENet in place of running its prior again.
+
+Engines (``OcrEngine.recognize_with_probs``) use :func:`covered_steps` and :func:`reduce_probs`;
+restorers use :func:`fit_steps` to lay them out as the prior would have for a padded batch.
+
+Why it works: for RapidOCR and PaddleOCR the engine's recogniser *is* the prior (PP-OCRv4 rec).
+The engine reads the original crop at its own size, the prior the crop resized to 16 px; both
+resize to height 48 keeping the aspect ratio, so step ``t`` covers the same part of the word.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+
+def covered_steps(crop_height: int, crop_width: int, total_steps: int, input_height: int = 48,
+                  step_width: int = 8) -> int:
+    """How many of a recogniser's ``total_steps`` output steps cover a crop that it resized to
+    ``input_height`` (aspect ratio kept) and zero-padded on the right; each step covers
+    ``step_width`` input columns (PP-OCRv4: 48 px high, 8 px per step)."""
+    resized = math.ceil(input_height * crop_width / max(crop_height, 1))
+    return max(1, min(total_steps, math.ceil(resized / step_width)))
+
+
+def reduce_probs(probs: np.ndarray, columns: Sequence[int]) -> np.ndarray:
+    """Per-step probabilities ``(T, C_full)`` -> ``(T, len(columns))``, each step renormalised (what
+    :class:`~sgenet_ocr.models.prior.PPOCRv4Prior` does to its own output)."""
+    kept = np.asarray(probs, dtype=np.float32)[:, np.asarray(columns)]
+    return kept / np.maximum(kept.sum(axis=-1, keepdims=True), np.float32(1e-8))
+
+
+def fit_steps(probs: np.ndarray, steps: int) -> np.ndarray:
+    """``probs`` cut or padded to ``steps`` rows. Padding rows are a certain blank (class 0):
+    the prior reads a batch's padding (the crop's last column repeated) as no text."""
+    probs = np.asarray(probs, dtype=np.float32)
+    if len(probs) >= steps:
+        return probs[:steps]
+    pad = np.zeros((steps - len(probs), probs.shape[1]), dtype=np.float32)
+    pad[:, 0] = 1.0
+    return np.concatenate([probs, pad])
+
+
+def prior_steps(lr_width: int, lr_height: int = 16, input_height: int = 48, step_width: int = 8) -> int:
+    """Steps the ``ppocrv4_rec`` prior gives for an LR batch ``lr_height`` x ``lr_width``: it
+    resizes to ``input_height`` keeping the aspect ratio, and each step covers ``step_width``
+    columns. Exact for the restorers' 16 px width buckets, within one step elsewhere (the
+    network's own rounding; the torch restorer measures: ``SemanticPrior.output_steps``)."""
+    return max(1, math.ceil(math.ceil(input_height * lr_width / lr_height) / step_width))
+
+
+def prior_charset(config: dict) -> list[str] | None:
+    """The classes an exported model's prior predicts, from its ``sgenet_config``; ``None`` when
+    not known without loading the prior (only ``ppocrv4_rec`` with its reduced charset is)."""
+    from .models.charset import REDUCED_CHARSET
+
+    if config.get("prior") == "ppocrv4_rec" and (config.get("prior_kwargs") or {}).get("reduce_charset", True):
+        return list(REDUCED_CHARSET)
+    return None
