@@ -44,6 +44,16 @@ class PluginError(SgenetOcrError):
     exit_code = 5
 
 
+class EngineOutputError(PluginError):
+    """An engine returned a malformed result on one page (a box that is not 4 points, a reading
+    whose confidence is not a number, too few readings). Batches record it for that page, name
+    the plugin and go on with the others (exit code 5 at the end)."""
+
+    def __init__(self, plugin: str, message: str):
+        self.plugin = plugin
+        super().__init__(f"plugin {plugin!r}: {message}")
+
+
 class ModelError(SgenetOcrError):
     """Model weights are missing, corrupt (sha256 mismatch) or do not fit the architecture."""
 

@@ -125,3 +125,33 @@ def test_a_factory_refuses_options_it_does_not_take_by_name():
     assert registry.create("plain", device="cpu", scale=3) == ("cpu", 3)
     with pytest.raises(UsageError, match=r"unknown restorer 'plain' option 'scael'; known: device, scale"):
         registry.create("plain", scael=3)
+
+
+def test_an_option_value_the_factory_refuses_is_the_users_error_but_a_plugin_bug_stays_its_own():
+    from sgenet_ocr.errors import PluginError
+    from sgenet_ocr.registry import Registry
+
+    def factory(size=None, **options):
+        if options:
+            raise ValueError("the plugin's own bug")
+        return int(size)  # int("x"): ValueError quoting the value
+
+    registry = Registry("engine")
+    registry.register("counting", factory, owner="me")
+    with pytest.raises(UsageError, match=r"engine 'counting' option size='x' was refused: ValueError: invalid literal"):
+        registry.create("counting", size="x")
+    with pytest.raises(PluginError, match="plugin 'me' failed .*the plugin's own bug"):
+        registry.create("counting", size=3, other="y")
+    with pytest.raises(UsageError, match=r"engine 'counting' option batch_size must be a whole number, got 'x'"):
+        from sgenet_ocr.registry import check_options
+        check_options(factory, {"batch_size": "x"}, "engine 'counting'", {"batch_size": 8})
+
+
+def test_a_factory_returning_none_is_its_plugins_error():
+    from sgenet_ocr.errors import PluginError
+    from sgenet_ocr.registry import Registry
+
+    registry = Registry("restorer")
+    registry.register("nothing", lambda device="cpu": None, owner="lazy_plugin.py")
+    with pytest.raises(PluginError, match=r"plugin 'lazy_plugin.py': the restorer 'nothing' factory returned None"):
+        registry.create("nothing")

@@ -22,8 +22,11 @@ ATTACHABLE_TYPES = ("easyocr.Reader",)
 
 def create_engine(**options):
     """Factory registered as engine ``easyocr``."""
-    from .engine import EasyOcrEngine, import_easyocr
+    from sgenet_ocr.registry import check_options
 
+    from .engine import DETECT_DEFAULTS, EasyOcrEngine, import_easyocr
+
+    check_options(EasyOcrEngine, options, "engine 'easyocr'", DETECT_DEFAULTS)  # batch_size="x": the user's error
     import_easyocr()  # a missing package is reported before anything else
     return EasyOcrEngine(**options)
 

@@ -30,8 +30,11 @@ ATTACHABLE_TYPES = ("rapidocr_onnxruntime.RapidOCR",)
 
 def create_engine(**options):
     """Factory registered as engine ``rapidocr``."""
-    from .engine import RapidOcrEngine, import_rapidocr
+    from sgenet_ocr.registry import check_options
 
+    from .engine import DETECT_DEFAULTS, RapidOcrEngine, import_rapidocr
+
+    check_options(RapidOcrEngine, options, "engine 'rapidocr'", DETECT_DEFAULTS)  # batch_size="x": the user's error
     import_rapidocr()  # a missing package is reported before anything else
     return RapidOcrEngine(**options)
 

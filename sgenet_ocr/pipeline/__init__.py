@@ -6,6 +6,7 @@ the benchmarks call the same steps.
 """
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -13,7 +14,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from ..documents import DEFAULT_DPI, is_pdf, iter_pages, load_page, page_count
-from ..errors import InputImageError, PluginError, UsageError, blame_plugin
+from ..errors import EngineOutputError, InputImageError, UsageError, blame_plugin
 from ..geometry import is_degenerate, order_clockwise, perspective_crop
 from ..imaging import load_image, to_order
 from ..keep import DEFAULT_KEEP, keep_policy
@@ -21,6 +22,22 @@ from ..options import DEFAULT_MIN_HEIGHT, StageOptions, resolve_options
 from ..plugin_manager import PluginHost
 from ..results import Document, Page, Word
 from ..stage import build_stage, check_stage_settings
+
+
+def engine_output_error(exc: EngineOutputError, source: str, page: int | None = None) -> dict:
+    """The ``Document.errors`` entry of a page the engine returned a malformed result for: it
+    names the plugin (``plugin``), which makes the CLI exit 5."""
+    where = source + (f" page {page}" if page is not None else "")
+    entry: dict = {"source": source, "page": page} if page is not None else {"source": source}
+    return entry | {"error": f"{where}: {exc}", "plugin": exc.plugin}
+
+
+def document_exit_code(doc: Document) -> int:
+    """The CLI's exit code for a finished batch: 5 when a plugin failed on a page (its error
+    names the plugin), else 3 when an input could not be read, else 0."""
+    if any("plugin" in e for e in doc.errors):
+        return EngineOutputError.exit_code
+    return InputImageError.exit_code if doc.errors else 0
 
 
 class Pipeline:
@@ -90,15 +107,23 @@ class Pipeline:
         degenerate ones (no area, off the page, not finite) were dropped."""
         quads, skipped = [], 0
         for q in self._engine_call("detect", to_order(rgb, self.engine.color_order)):
-            with self._blame_engine("detect"):
-                # NaN, inf or beyond float32 (quads are float32): no box. Not 4 points: the engine's bug.
-                finite = bool(np.all(np.abs(np.asarray(q, dtype=np.float64)) <= np.finfo(np.float32).max))
-                q = order_clockwise(q) if finite else None
+            q = self._checked_quad(q)
             if q is None or is_degenerate(q, rgb.shape):
                 skipped += 1
             else:
                 quads.append(q)
         return quads, skipped
+
+    def _checked_quad(self, box) -> np.ndarray | None:
+        """One detected box, clockwise; None for NaN, inf or beyond float32 (quads are float32:
+        no box, skipped like a degenerate one). Not 4 points is the engine's bug, for this page."""
+        try:
+            points = np.asarray(box, dtype=np.float64)
+            if not np.all(np.abs(points) <= np.finfo(np.float32).max):
+                return None
+            return order_clockwise(points)
+        except (TypeError, ValueError) as exc:
+            raise self._malformed(f"a box that is not 4 points ({exc})") from None
 
     @staticmethod
     def crop(rgb: np.ndarray, quads: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -115,10 +140,24 @@ class Pipeline:
         if not len(crops):
             return []
         order = self.engine.color_order
-        readings = self._engine_call("recognize", [to_order(c, order) for c in crops])
+        readings = list(self._engine_call("recognize", [to_order(c, order) for c in crops]))
         if len(readings) != len(crops):
-            raise PluginError(f"engine {self.engine_name!r} returned {len(readings)} readings for {len(crops)} crops")
-        return [(str(t), float(c)) for t, c in readings]
+            raise self._malformed(f"{len(readings)} readings for {len(crops)} crops")
+        return [self._checked_reading(r) for r in readings]
+
+    def _checked_reading(self, reading) -> tuple[str, float]:
+        """``(text, confidence)`` with a finite confidence, else the engine's bug, for this page."""
+        try:
+            text, confidence = reading
+            confidence = float(confidence)
+        except (TypeError, ValueError):
+            confidence = math.nan
+        if not math.isfinite(confidence):
+            raise self._malformed(f"a reading that is not (text, finite confidence): {reading!r:.80}")
+        return str(text), confidence
+
+    def _malformed(self, what: str) -> EngineOutputError:
+        return EngineOutputError(self.host.engines.owner(self.engine_name), f"engine {self.engine_name!r} returned {what}")
 
     # The whole page ----------------------------------------------------------------------
 
@@ -181,14 +220,19 @@ class Pipeline:
             if part.error:
                 doc.errors.append({"source": str(path), "page": part.number, "error": part.error})
                 continue
-            page = self.run(part.image, source=str(path))
+            try:
+                page = self.run(part.image, source=str(path))
+            except EngineOutputError as exc:
+                doc.errors.append(engine_output_error(exc, str(path), part.number if part.count > 1 else None))
+                continue
             page.page = part.number if part.count > 1 else None
             doc.pages.append(page)
         return doc
 
     def run_many(self, inputs: Iterable, progress: bool = False, dpi: int = DEFAULT_DPI) -> Document:
         """OCR several inputs (files: every page; arrays, bytes, PIL images: one page each);
-        a bad input is recorded in ``Document.errors``, the rest go on."""
+        a bad input, or a page the engine returned a malformed result for, is recorded in
+        ``Document.errors``, the rest go on."""
         from tqdm import tqdm
 
         inputs = list(inputs)
@@ -201,6 +245,8 @@ class Pipeline:
                     doc.pages.append(self.run(item))
             except InputImageError as exc:
                 doc.errors.append({"source": str(item), "error": str(exc)})
+            except EngineOutputError as exc:
+                doc.errors.append(engine_output_error(exc, str(item)))
         return doc
 
     def _engine_call(self, method: str, arg):

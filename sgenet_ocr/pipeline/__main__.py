@@ -20,7 +20,7 @@ from ..outputs import STDOUT, check_outputs, page_names
 from ..plugin_manager import PluginHost
 from ..presets import load_preset
 from ..results import Document
-from . import Pipeline
+from . import Pipeline, document_exit_code
 
 PROG = "python -m sgenet_ocr.pipeline"
 
@@ -64,7 +64,7 @@ def _main(argv) -> int:
     # Plugins may add options, so load them (one host for the whole run) before the full parse.
     early, _ = parser.parse_known_args(argv)
     host = PluginHost(early.plugin)
-    host.hook.add_options(parser=parser)
+    host.call("add_options", parser=parser)  # two plugins adding one option: the second is named
     args = parser.parse_args(argv)
 
     if args.list_plugins:
@@ -113,7 +113,7 @@ def _main(argv) -> int:
             save_crops(page, args.save_crops, name)
     for e in doc.errors:
         print_error(e["error"])
-    return InputImageError.exit_code if doc.errors else 0
+    return document_exit_code(doc)
 
 
 def _expand_inputs(inputs: list[str]) -> tuple[list[Path], list[dict[str, str]]]:
