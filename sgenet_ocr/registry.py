@@ -65,6 +65,14 @@ def refused_option(exc: BaseException, options: Mapping[str, Any]) -> str | None
     return None
 
 
+def takes_option(factory: Callable[..., Any], name: str) -> bool:
+    """Whether ``factory`` declares the option ``name`` (not just ``**kwargs``)."""
+    try:
+        return name in inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 class Registry:
     """Named factories of one kind ("engine", "restorer"); the host picks one by name."""
 
@@ -99,6 +107,13 @@ class Registry:
         except KeyError:
             known = ", ".join(self.names()) or "none"
             raise UsageError(f"unknown {self.kind} {name!r}; known {self.kind}s: {known}") from None
+
+    def with_threads(self, name: str, options: Mapping[str, Any], threads: int) -> dict[str, Any]:
+        """``options`` plus the run's ``threads`` where the named factory declares that option
+        and the user set none (a factory without it runs no thread pool of its own)."""
+        if "threads" in options or not takes_option(self.factory(name), "threads"):
+            return dict(options)
+        return {**options, "threads": threads}
 
     def create(self, name: str, **options: Any) -> Any:
         """Build the named object; errors inside the factory are attributed to its plugin, but

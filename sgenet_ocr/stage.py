@@ -96,5 +96,6 @@ def build_stage(host, options: StageOptions, preferred: str | None = None) -> Re
     """
     check_stage_settings(host, options)
     options = options.replace(restorer=options.restorer or preferred or default_restorer())
-    restorer = host.restorers.create(options.restorer, device=options.device, **options.restorer_options)
+    restorer_options = host.restorers.with_threads(options.restorer, options.restorer_options, options.threads)
+    restorer = host.restorers.create(options.restorer, device=options.device, **restorer_options)
     return RestorationStage(host, restorer, options)

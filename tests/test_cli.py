@@ -296,3 +296,41 @@ def test_an_engine_factory_returning_none_is_named_with_exit_5(tmp_path, page, c
     code, _, err = run([page, "--engine", "lazy", "--restorer", "identity", "--plugin", plugin, "-q"], capsys)
     assert code == 5
     assert "lazy_engine.py': the engine 'lazy' factory returned None instead of an object" in one_line_error(err)
+
+
+def test_threads_reach_the_factories_that_take_them_and_the_users_option_wins(tmp_path, page, capsys):
+    seen = tmp_path / "seen.txt"
+    plugin = tmp_path / "threaded.py"
+    plugin.write_text(f"""from sgenet_ocr import hookimpl
+from sgenet_ocr.restorers import IdentityRestorer
+
+
+def threaded(device="cpu", threads=None):
+    open({str(seen)!r}, "a").write(f"{{threads}}\\n")
+    return IdentityRestorer()
+
+
+@hookimpl
+def register_restorers(register):
+    register("threaded", threaded)
+""")
+    argv = [page, "--engine", "sizer", "--plugin", FAKE, "--plugin", plugin, "--restorer", "threaded", "-q"]
+    assert run([*argv, "--threads", "3"], capsys)[0] == 0
+    assert run([*argv, "--threads", "3", "--restorer-option", "threads=2"], capsys)[0] == 0
+    assert run([*argv, "--restorer", "bicubic", "--threads", "3"], capsys)[0] == 0  # takes none: not passed
+    code, _, err = run([*argv, "--threads", "0"], capsys)
+    assert code == 2 and "threads must be a whole number >= 1, got 0" in one_line_error(err)
+    assert seen.read_text().split() == ["3", "2"]
+
+
+def test_threads_set_the_sgenet_restorers_torch_threads(page):
+    import torch
+
+    from sgenet_ocr import Pipeline
+
+    before = torch.get_num_threads()
+    try:
+        with Pipeline(engine="sizer", restorer="sgenet", plugins=[FAKE], threads=1) as ocr:
+            assert torch.get_num_threads() == 1 and ocr.options.threads == 1
+    finally:
+        torch.set_num_threads(before)

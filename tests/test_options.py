@@ -155,3 +155,17 @@ def test_a_factory_returning_none_is_its_plugins_error():
     registry.register("nothing", lambda device="cpu": None, owner="lazy_plugin.py")
     with pytest.raises(PluginError, match=r"plugin 'lazy_plugin.py': the restorer 'nothing' factory returned None"):
         registry.create("nothing")
+
+
+def test_threads_default_to_half_the_physical_cores_and_must_be_a_whole_number():
+    from sgenet_ocr.hardware import physical_cores
+    from sgenet_ocr.options import default_threads
+
+    assert resolve_options().threads == default_threads() == max(1, physical_cores() // 2)
+    assert resolve_options({"threads": 3}, {"threads": 2}).threads == 3
+    assert resolve_options({}, {"threads": 2}).threads == 2
+    for bad in (0, -1, "2", True, 1.5):
+        with pytest.raises(UsageError, match="threads must be a whole number >= 1"):
+            StageOptions(threads=bad)
+    with pytest.raises(UsageError, match="preset: threads must be a whole number >= 1, got '2'"):
+        resolve_options({}, {"threads": "2"})

@@ -50,6 +50,9 @@ class Pipeline:
         min_height: crops whose text is lower than this (page px) are restored.
         device: "cpu", "cuda" or "cuda:N", for the restorer (engines take their own
             ``device`` engine option).
+        threads: CPU threads of the restorer's torch or onnxruntime work and of engines that
+            take a ``threads`` option (None: :func:`~sgenet_ocr.options.default_threads`, half
+            the physical cores). torch's setting is process-wide.
         compare: also recognise the unrestored crops, to report the engine-alone reading.
         keep: the keep policy (:mod:`sgenet_ocr.keep`): ``"confident"`` (default) reads the
             original crop too and keeps whichever reading the engine is more confident of;
@@ -68,12 +71,14 @@ class Pipeline:
     def __init__(self, engine: str = "easyocr", restorer: str | None = None,
                  min_height: float = DEFAULT_MIN_HEIGHT, device: str = "cpu",
                  compare: bool = False, keep: str = DEFAULT_KEEP, plugins: Iterable[str] = (),
+                 threads: int | None = None,
                  engine_options: dict[str, Any] | None = None,
                  restorer_options: dict[str, Any] | None = None,
                  keep_crops: bool = False, options: dict[str, Any] | None = None,
                  host: PluginHost | None = None):
         resolved = resolve_options(options, engine=engine, restorer=restorer, min_height=min_height,
-                                   device=device, compare=compare, keep=keep, engine_options=engine_options,
+                                   device=device, compare=compare, keep=keep, threads=threads,
+                                   engine_options=engine_options,
                                    restorer_options=restorer_options)
         self._setup(resolved, host or PluginHost(plugins), keep_crops)
 
@@ -89,7 +94,8 @@ class Pipeline:
         self.host = host
         self.host.engines.factory(options.engine)  # bad settings fail before the engine loads
         check_stage_settings(self.host, options)
-        self.engine = self.host.engines.create(options.engine, **options.engine_options)
+        engine_options = self.host.engines.with_threads(options.engine, options.engine_options, options.threads)
+        self.engine = self.host.engines.create(options.engine, **engine_options)
         try:
             self.stage = build_stage(self.host, options, getattr(self.engine, "preferred_restorer", None))
         except BaseException:

@@ -35,6 +35,8 @@ def build_parser() -> ArgumentParser:
                                       "paddleocr; else sgenet when trained weights are shipped, else bicubic)")
     p.add_argument("--min-height", type=float, help=f"restore text lower than this, page px (default {DEFAULT_MIN_HEIGHT})")
     p.add_argument("--device", help="device for the restorer: cpu (default), cuda or cuda:N")
+    p.add_argument("--threads", type=int, help="CPU threads of the restorer (torch, onnxruntime) and of engines that "
+                                               "take a threads option (default: half the physical cores)")
     p.add_argument("--pipeline", help="preset name (see --list-plugins) or YAML path; flags override it")
     p.add_argument("--compare", action="store_true", help="also report the engine-alone reading of restored words")
     p.add_argument("--keep", choices=list(KEEP_POLICIES),

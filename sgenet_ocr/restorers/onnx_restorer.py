@@ -1,9 +1,9 @@
 """The ``sgenet-onnx`` restorer: the exported SGENet graph (prior included) on onnxruntime.
 
 Same crop preparation and width bucketing as the torch ``sgenet`` restorer (:mod:`.bucketing`),
-so both give the same crops up to float rounding. onnxruntime runs with as many intra-op threads
-as the machine has physical cores (hyper-threads add little to matmul throughput) and one
-inter-op thread (the graph is a chain).
+so both give the same crops up to float rounding. onnxruntime runs with ``threads`` intra-op
+threads (default :func:`~sgenet_ocr.options.default_threads`: not one per core, which stalls
+when another job shares the machine) and one inter-op thread (the graph is a chain).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ..errors import MissingDependencyError, ModelError, UsageError
 from ..devices import parse_device
 from ..export import DEFAULT_OPSET
 from ..models import resolve_weights
-from ..hardware import physical_cores
+from ..options import default_threads
 from . import Restorer
 from .bucketing import batch_limit, restore_in_buckets
 from .onnx_cache import cached_export
@@ -38,7 +38,7 @@ def make_session(path: Path, device: str = "cpu", threads: int | None = None):
         raise UsageError(f"device {str(parsed)!r} requested but this onnxruntime has no CUDA provider "
                          "(install onnxruntime-gpu) or no GPU is present; use --device cpu")
     options = ort.SessionOptions()
-    options.intra_op_num_threads = int(threads) if threads else physical_cores()
+    options.intra_op_num_threads = int(threads) if threads else default_threads()
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
