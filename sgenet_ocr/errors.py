@@ -71,8 +71,8 @@ EXIT_CODES = {
     2: "usage error: bad arguments, unknown engine/restorer/preset/plugin name, bad preset value or option",
     3: "one or more inputs could not be read (the others were still processed)",
     4: "an optional package is missing (the message names the pip extra)",
-    5: "a plugin failed to load or raised (the message names it)",
-    6: "model weights missing or corrupt",
+    5: "a plugin failed to load or raised, or an engine returned a malformed result for a page (the message names it)",
+    6: "model weights missing or corrupt, or shipped weights without their sidecar",
     130: "interrupted (Ctrl-C)",
 }
 
