@@ -20,7 +20,7 @@ _STAGE = "_sgenet_ocr_stage"
 
 def attach(target: T, restorer: str | None = None, min_height: float = DEFAULT_MIN_HEIGHT,
            device: str = "cpu", plugins: Iterable[str] = (), host: PluginHost | None = None,
-           **restorer_options) -> T:
+           threads: int | None = None, **restorer_options) -> T:
     """Make ``target`` (e.g. an ``easyocr.Reader``) restore small crops before recognising them.
 
     The user's own calls (``reader.readtext(...)``) keep their signature and output format.
@@ -28,13 +28,14 @@ def attach(target: T, restorer: str | None = None, min_height: float = DEFAULT_M
     (with running ``stats``) is at ``target._sgenet_ocr_stage``. An attached engine always
     reads the restored crop: :class:`~sgenet_ocr.pipeline.Pipeline`'s ``keep="confident"``
     needs a second recognition that happens outside the engine's own call.
-    ``restorer_options`` go to the restorer's factory (e.g. ``weights=``).
+    ``restorer_options`` go to the restorer's factory (e.g. ``weights=``); ``threads`` as for
+    :class:`~sgenet_ocr.pipeline.Pipeline` (the restorer's; torch's setting is process-wide).
     """
     host = host or shared_host(tuple(plugins))
     kind = f"{type(target).__module__}.{type(target).__qualname__}"
     # Hooks see the user's object type as the engine: no engine of ours runs here.
     options = resolve_options(engine=kind, restorer=restorer, min_height=min_height, device=device,
-                              restorer_options=restorer_options)
+                              threads=threads, restorer_options=restorer_options)
     check_stage_settings(host, options)  # the cheap checks first, as Pipeline does
     _check_attachable(host, target, kind)  # and the type, before the restorer loads (seconds for sgenet)
     stage = build_stage(host, options)

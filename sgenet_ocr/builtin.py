@@ -26,26 +26,28 @@ def create_bicubic_restorer(device: str = "cpu", scale: int = 2):
     return BicubicRestorer(scale)
 
 
-def create_sgenet_restorer(device: str = "cpu", weights: str | Path | None = None, **options):
+def create_sgenet_restorer(device: str = "cpu", weights: str | Path | None = None, threads: int | None = None,
+                           **options):
     """Factory of ``sgenet``: ``weights`` (a name or a path), else ``$SGENET_WEIGHTS``, else the
-    shipped weights."""
+    shipped weights; ``threads``: torch's (the run's ``--threads``)."""
     from .models import env_weights
     from .restorers.sgenet_restorer import SgenetRestorer
 
     check_options(SgenetRestorer, options, "restorer 'sgenet'")
-    return SgenetRestorer(weights=weights if weights is not None else env_weights(), device=device, **options)
+    return SgenetRestorer(weights=weights if weights is not None else env_weights(), device=device,
+                          threads=threads, **options)
 
 
 def create_sgenet_onnx_restorer(device: str = "cpu", weights: str | Path | None = None,
-                                onnx_path: str | Path | None = None, **options):
+                                onnx_path: str | Path | None = None, threads: int | None = None, **options):
     """Factory of ``sgenet-onnx``: ``onnx_path`` as given, else a cached export of ``weights``
-    (else ``$SGENET_WEIGHTS``, else the shipped weights)."""
+    (else ``$SGENET_WEIGHTS``, else the shipped weights); ``threads``: onnxruntime's."""
     from .models import env_weights
     from .restorers.onnx_restorer import SgenetOnnxRestorer
 
     check_options(SgenetOnnxRestorer, options, "restorer 'sgenet-onnx'")
     weights = weights if weights is not None else env_weights()
-    return SgenetOnnxRestorer(weights=weights, onnx_path=onnx_path, device=device, **options)
+    return SgenetOnnxRestorer(weights=weights, onnx_path=onnx_path, device=device, threads=threads, **options)
 
 
 @hookimpl

@@ -44,6 +44,16 @@ class PluginError(SgenetOcrError):
     exit_code = 5
 
 
+class EngineOutputError(PluginError):
+    """An engine returned a malformed result on one page (a box that is not 4 points, a reading
+    whose confidence is not a number, too few readings). Batches record it for that page, name
+    the plugin and go on with the others (exit code 5 at the end)."""
+
+    def __init__(self, plugin: str, message: str):
+        self.plugin = plugin
+        super().__init__(f"plugin {plugin!r}: {message}")
+
+
 class ModelError(SgenetOcrError):
     """Model weights are missing, corrupt (sha256 mismatch) or do not fit the architecture."""
 
@@ -61,8 +71,8 @@ EXIT_CODES = {
     2: "usage error: bad arguments, unknown engine/restorer/preset/plugin name, bad preset value or option",
     3: "one or more inputs could not be read (the others were still processed)",
     4: "an optional package is missing (the message names the pip extra)",
-    5: "a plugin failed to load or raised (the message names it)",
-    6: "model weights missing or corrupt",
+    5: "a plugin failed to load or raised, or an engine returned a malformed result for a page (the message names it)",
+    6: "model weights missing or corrupt, or shipped weights without their sidecar",
     130: "interrupted (Ctrl-C)",
 }
 

@@ -16,12 +16,20 @@ from typing import Any, Mapping
 
 from .devices import parse_device
 from .errors import UsageError
+from .hardware import physical_cores
 from .keep import DEFAULT_KEEP, keep_policy
 
 DEFAULT_ENGINE = "easyocr"
 #: Crops whose text is lower than this many page pixels are restored.
 DEFAULT_MIN_HEIGHT = 24
 DEFAULT_DEVICE = "cpu"
+
+
+def default_threads() -> int:
+    """Half the physical cores (1 on a 2-core machine). Not one per core: torch's threads wait
+    for each other, so one core taken by another job made restoring a page 18x slower (README,
+    "Threads")."""
+    return max(1, physical_cores() // 2)
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -35,7 +43,8 @@ class StageOptions:
     """The settings of one run, as hooks see them (``options``).
 
     ``restorer`` is None until the stage is built; then it is the restorer actually used (the
-    user's choice, else the engine's preferred one, else the package default).
+    user's choice, else the engine's preferred one, else the package default). ``threads``: CPU
+    threads of the torch and onnxruntime work the stage owns (None: :func:`default_threads`).
     """
 
     engine: str = DEFAULT_ENGINE
@@ -47,6 +56,7 @@ class StageOptions:
     #: Let the engine's own recognition pass stand in for SGENet's prior when the engine's
     #: recogniser is that prior (RapidOCR, PaddleOCR): same guidance, one network run less.
     engine_prior: bool = True
+    threads: int | None = None
     engine_options: Mapping[str, Any] = field(default_factory=dict)
     restorer_options: Mapping[str, Any] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -55,6 +65,8 @@ class StageOptions:
         for name in ("engine_options", "restorer_options", "extra"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
         check_min_height(self.min_height)
+        object.__setattr__(self, "threads", default_threads() if self.threads is None else self.threads)
+        check_threads(self.threads)
         object.__setattr__(self, "device", str(parse_device(self.device, check=False)))
         keep_policy(self.keep)
 
@@ -71,7 +83,8 @@ class StageOptions:
 
 _FIELDS = {f.name for f in dataclasses.fields(StageOptions)}
 #: Keys a preset (``presets/NAME.yaml``) may set.
-PRESET_KEYS = frozenset({"engine", "restorer", "min_height", "keep", "device", "engine_prior", "engine_options",
+PRESET_KEYS = frozenset({"engine", "restorer", "min_height", "keep", "device", "threads", "engine_prior",
+                         "engine_options",
                          "restorer_options", "description"})
 
 
@@ -84,6 +97,12 @@ def check_min_height(value: Any, where: str = "") -> None:
         ok = not math.isnan(float(value)) and float(value) >= 0
     if not ok:
         raise UsageError(f"{where}min_height must be a number >= 0, got {value!r}")
+
+
+def check_threads(value: Any, where: str = "") -> None:
+    """A whole number >= 1; UsageError if not (text and booleans are refused, not converted)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise UsageError(f"{where}threads must be a whole number >= 1, got {value!r}")
 
 
 #: Settings given by name: a preset's or a caller's value must be text.
@@ -103,6 +122,8 @@ def check_settings(values: Mapping[str, Any], where: str = "", names: tuple[str,
             raise UsageError(f"{where}{key} must be a name (text), got {value!r}")
     if values.get("min_height") is not None:
         check_min_height(values["min_height"], where)
+    if values.get("threads") is not None:
+        check_threads(values["threads"], where)
     for key in _SWITCH_KEYS:
         if values.get(key) is not None and not isinstance(values[key], bool):
             raise UsageError(f"{where}{key} must be true or false, got {values[key]!r}")
@@ -134,7 +155,7 @@ def resolve_options(flags: Mapping[str, Any] | None = None, preset: Mapping[str,
     check_settings(given, names=("engine", "restorer"))
     check_settings(preset, "preset: ")
     resolved: dict[str, Any] = {}
-    for name in ("engine", "restorer", "min_height", "device", "keep", *_SWITCH_KEYS):
+    for name in ("engine", "restorer", "min_height", "device", "keep", "threads", *_SWITCH_KEYS):
         value = given.get(name)
         if value is None:
             value = preset.get(name)

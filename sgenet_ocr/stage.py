@@ -87,12 +87,15 @@ class RestorationStage:
 
 
 def default_restorer() -> str:
-    """``sgenet`` once trained weights are shipped (or ``$SGENET_WEIGHTS`` names some), else ``bicubic``."""
+    """``sgenet`` once trained weights are shipped (or ``$SGENET_WEIGHTS`` names some), else
+    ``bicubic``. Shipped weights missing their sidecar (or the sidecar its weights) still pick
+    ``sgenet``, whose loading names the missing file (exit 6): a broken install never quietly
+    becomes bicubic."""
     try:
-        from .models import env_weights, has_pretrained
+        from .models import env_weights, ships_weights
     except ImportError:
         return "bicubic"
-    return "sgenet" if has_pretrained("sgenet") or env_weights() else "bicubic"
+    return "sgenet" if ships_weights("sgenet") or env_weights() else "bicubic"
 
 
 def check_stage_settings(host, options: StageOptions) -> None:
@@ -114,5 +117,6 @@ def build_stage(host, options: StageOptions, preferred: str | None = None) -> Re
     """
     check_stage_settings(host, options)
     options = options.replace(restorer=options.restorer or preferred or default_restorer())
-    restorer = host.restorers.create(options.restorer, device=options.device, **options.restorer_options)
+    restorer_options = host.restorers.with_threads(options.restorer, options.restorer_options, options.threads)
+    restorer = host.restorers.create(options.restorer, device=options.device, **restorer_options)
     return RestorationStage(host, restorer, options)

@@ -226,3 +226,111 @@ def test_cuda_request_without_gpu_is_a_usage_error(page, capsys):
         pytest.skip("a GPU is present")
     code, _, err = run([page, *BASE, "--device", "cuda"], capsys)
     assert code == 2 and "no CUDA GPU" in one_line_error(err)
+
+
+@pytest.mark.parametrize("how", ["flag", "preset"])
+@pytest.mark.parametrize("engine,option", [("rapidocr", "batch_size"), ("easyocr", "batch_size"),
+                                           ("tesseract", "margin")])
+def test_engine_option_of_the_wrong_type_exits_2_naming_it(tmp_path, page, capsys, how, engine, option):
+    if how == "flag":
+        argv = ["--engine", engine, "--engine-option", f"{option}=x"]
+    else:
+        preset = tmp_path / "p.yaml"
+        preset.write_text(f"engine: {engine}\nengine_options: {{{option}: x}}\n")
+        argv = ["--pipeline", preset]
+    code, _, err = run([page, *argv, "--restorer", "identity", "-q"], capsys)
+    assert code == 2, err
+    assert f"engine '{engine}' option {option} must be a" in one_line_error(err) and "'x'" in err
+
+
+MALFORMED = str(Path(__file__).parent / "plugins" / "malformed_engine.py")
+
+
+@pytest.mark.parametrize("fault,message", [
+    ("none_confidence", "a reading that is not (text, finite confidence): ('word', None)"),
+    ("nan_confidence", "a reading that is not (text, finite confidence): ('word', nan)"),
+    ("not_a_pair", "a reading that is not (text, finite confidence): 'word'"),
+    ("too_few", "0 readings for 1 crops"),
+    ("three_points", "a box that is not 4 points (a quad needs 8 finite numbers, got 6)"),
+])
+def test_a_malformed_engine_result_is_that_pages_error_and_the_batch_goes_on(tmp_path, capsys, fault, message):
+    good, bad = tmp_path / "good.png", tmp_path / "bad.png"
+    Image.new("RGB", (40, 20), "white").save(good)
+    Image.new("RGB", (13, 20), "white").save(bad)  # the width the test engine fails on
+    code, _, err = run([bad, good, "--engine", "malformed", "--engine-option", f"fault={fault}", "--restorer",
+                        "identity", "--plugin", MALFORMED, "--json", tmp_path / "r.json", "-q"], capsys)
+    assert code == 5
+    line = one_line_error(err)
+    assert "bad.png: plugin '" in line and "malformed_engine.py': engine 'malformed' returned " + message in line
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert [p["source"] for p in data["pages"]] == [str(good)]
+    (error,) = data["errors"]
+    assert error["source"] == str(bad) and error["plugin"].endswith("malformed_engine.py")
+
+
+def test_an_exception_in_page_done_is_named_with_exit_5(tmp_path, page, capsys):
+    plugin = tmp_path / "done_plugin.py"
+    plugin.write_text("from sgenet_ocr import hookimpl\n\n@hookimpl\ndef page_done(page, options):\n"
+                      "    raise KeyError('no exporter')\n")
+    code, _, err = run([page, *BASE, "--plugin", plugin], capsys)
+    assert code == 5
+    assert "done_plugin.py' failed in page_done: KeyError: 'no exporter'" in one_line_error(err)
+
+
+def test_two_plugins_adding_the_same_option_are_named_with_exit_5(tmp_path, page, capsys):
+    plugins = []
+    for name in ("first_shout.py", "second_shout.py"):
+        plugins += ["--plugin", tmp_path / name]
+        (tmp_path / name).write_text("from sgenet_ocr import hookimpl\n\n@hookimpl\ndef add_options(parser):\n"
+                                     "    parser.add_argument('--shout', action='store_true')\n")
+    code, _, err = run([page, *BASE, *plugins], capsys)
+    assert code == 5
+    line = one_line_error(err)
+    assert "shout.py' failed in add_options: ArgumentError: argument --shout: conflicting option string" in line
+
+
+def test_an_engine_factory_returning_none_is_named_with_exit_5(tmp_path, page, capsys):
+    plugin = tmp_path / "lazy_engine.py"
+    plugin.write_text("from sgenet_ocr import hookimpl\n\n@hookimpl\ndef register_engines(register):\n"
+                      "    register('lazy', lambda: None)\n")
+    code, _, err = run([page, "--engine", "lazy", "--restorer", "identity", "--plugin", plugin, "-q"], capsys)
+    assert code == 5
+    assert "lazy_engine.py': the engine 'lazy' factory returned None instead of an object" in one_line_error(err)
+
+
+def test_threads_reach_the_factories_that_take_them_and_the_users_option_wins(tmp_path, page, capsys):
+    seen = tmp_path / "seen.txt"
+    plugin = tmp_path / "threaded.py"
+    plugin.write_text(f"""from sgenet_ocr import hookimpl
+from sgenet_ocr.restorers import IdentityRestorer
+
+
+def threaded(device="cpu", threads=None):
+    open({str(seen)!r}, "a").write(f"{{threads}}\\n")
+    return IdentityRestorer()
+
+
+@hookimpl
+def register_restorers(register):
+    register("threaded", threaded)
+""")
+    argv = [page, "--engine", "sizer", "--plugin", FAKE, "--plugin", plugin, "--restorer", "threaded", "-q"]
+    assert run([*argv, "--threads", "3"], capsys)[0] == 0
+    assert run([*argv, "--threads", "3", "--restorer-option", "threads=2"], capsys)[0] == 0
+    assert run([*argv, "--restorer", "bicubic", "--threads", "3"], capsys)[0] == 0  # takes none: not passed
+    code, _, err = run([*argv, "--threads", "0"], capsys)
+    assert code == 2 and "threads must be a whole number >= 1, got 0" in one_line_error(err)
+    assert seen.read_text().split() == ["3", "2"]
+
+
+def test_threads_set_the_sgenet_restorers_torch_threads(page):
+    import torch
+
+    from sgenet_ocr import Pipeline
+
+    before = torch.get_num_threads()
+    try:
+        with Pipeline(engine="sizer", restorer="sgenet", plugins=[FAKE], threads=1) as ocr:
+            assert torch.get_num_threads() == 1 and ocr.options.threads == 1
+    finally:
+        torch.set_num_threads(before)

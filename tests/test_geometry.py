@@ -65,3 +65,10 @@ def test_crop_of_a_quad_outside_the_image_has_the_quad_size():
     page = np.zeros((50, 50, 3), np.uint8)
     quad = np.array([[40, 40], [90, 40], [90, 60], [40, 60]], np.float32)
     assert perspective_crop(page, quad).shape == (20, 50, 3)
+
+
+def test_a_nan_quad_is_refused_showing_its_numbers_not_their_count():
+    with pytest.raises(ValueError, match=r"a quad needs 8 finite numbers, got \[nan, nan, nan, nan, nan, nan, nan, nan\]"):
+        as_quad([np.nan] * 8)
+    with pytest.raises(ValueError, match="a quad needs 8 finite numbers, got 6$"):
+        as_quad([[0, 0], [1, 0], [1, 1]])

@@ -187,6 +187,8 @@ def test_hook_validates_settings_like_the_pipeline():
         sgenet_ocr.hook(object(), restorer="bicubic", min_height=-1)
     with pytest.raises(UsageError, match="unknown restorer 'nope'"):
         sgenet_ocr.hook(object(), restorer="nope")
+    with pytest.raises(UsageError, match="threads must be a whole number >= 1, got 0"):
+        sgenet_ocr.attach(object(), restorer="bicubic", threads=0)
 
 
 def test_attach_reuses_one_host_and_names_the_users_object(tmp_path, monkeypatch):

@@ -106,3 +106,27 @@ def test_plugin_that_is_not_a_python_file_or_is_a_folder(tmp_path, page, capsys,
     monkeypatch.syspath_prepend(str(tmp_path))
     code, lines = run([page, *BASE, "--plugin", "somedir"], capsys)
     assert code == 2 and "'somedir' is a folder without __init__.py" in lines[0]
+
+
+@pytest.mark.parametrize("kept", ["sgenet_x2.safetensors", "sgenet_x2.json"])
+def test_half_the_shipped_weights_is_a_model_error_not_a_bicubic_fallback(tmp_path, page, capsys, monkeypatch, kept):
+    import sgenet_ocr.models as zoo
+    from sgenet_ocr.stage import default_restorer
+
+    shutil.copy(zoo.WEIGHTS_DIR / kept, tmp_path)
+    monkeypatch.setattr(zoo, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.delenv(zoo.WEIGHTS_ENV, raising=False)
+    assert default_restorer() == "sgenet"
+    code, lines = run([page, "--engine", "tesseract", "-q"], capsys)
+    assert code == ModelError.exit_code == 6
+    missing = "no sha256 sidecar" if kept.endswith(".safetensors") else "sgenet_x2.safetensors is missing"
+    assert missing in lines[0]
+
+
+def test_without_shipped_weights_the_default_is_bicubic(tmp_path, monkeypatch):
+    import sgenet_ocr.models as zoo
+    from sgenet_ocr.stage import default_restorer
+
+    monkeypatch.setattr(zoo, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.delenv(zoo.WEIGHTS_ENV, raising=False)
+    assert default_restorer() == "bicubic"

@@ -125,3 +125,47 @@ def test_a_factory_refuses_options_it_does_not_take_by_name():
     assert registry.create("plain", device="cpu", scale=3) == ("cpu", 3)
     with pytest.raises(UsageError, match=r"unknown restorer 'plain' option 'scael'; known: device, scale"):
         registry.create("plain", scael=3)
+
+
+def test_an_option_value_the_factory_refuses_is_the_users_error_but_a_plugin_bug_stays_its_own():
+    from sgenet_ocr.errors import PluginError
+    from sgenet_ocr.registry import Registry
+
+    def factory(size=None, **options):
+        if options:
+            raise ValueError("the plugin's own bug")
+        return int(size)  # int("x"): ValueError quoting the value
+
+    registry = Registry("engine")
+    registry.register("counting", factory, owner="me")
+    with pytest.raises(UsageError, match=r"engine 'counting' option size='x' was refused: ValueError: invalid literal"):
+        registry.create("counting", size="x")
+    with pytest.raises(PluginError, match="plugin 'me' failed .*the plugin's own bug"):
+        registry.create("counting", size=3, other="y")
+    with pytest.raises(UsageError, match=r"engine 'counting' option batch_size must be a whole number, got 'x'"):
+        from sgenet_ocr.registry import check_options
+        check_options(factory, {"batch_size": "x"}, "engine 'counting'", {"batch_size": 8})
+
+
+def test_a_factory_returning_none_is_its_plugins_error():
+    from sgenet_ocr.errors import PluginError
+    from sgenet_ocr.registry import Registry
+
+    registry = Registry("restorer")
+    registry.register("nothing", lambda device="cpu": None, owner="lazy_plugin.py")
+    with pytest.raises(PluginError, match=r"plugin 'lazy_plugin.py': the restorer 'nothing' factory returned None"):
+        registry.create("nothing")
+
+
+def test_threads_default_to_half_the_physical_cores_and_must_be_a_whole_number():
+    from sgenet_ocr.hardware import physical_cores
+    from sgenet_ocr.options import default_threads
+
+    assert resolve_options().threads == default_threads() == max(1, physical_cores() // 2)
+    assert resolve_options({"threads": 3}, {"threads": 2}).threads == 3
+    assert resolve_options({}, {"threads": 2}).threads == 2
+    for bad in (0, -1, "2", True, 1.5):
+        with pytest.raises(UsageError, match="threads must be a whole number >= 1"):
+            StageOptions(threads=bad)
+    with pytest.raises(UsageError, match="preset: threads must be a whole number >= 1, got '2'"):
+        resolve_options({}, {"threads": "2"})

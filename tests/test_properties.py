@@ -171,5 +171,6 @@ def test_engine_quads_that_are_not_finite_are_skipped_and_bad_shapes_blame_the_e
         page = ocr.run(PAGE)
     assert page.skipped_boxes == 2 and len(page.words) == 1
     with Pipeline(engine="nan", restorer="identity", plugins=[str(plugin)], engine_options={"quads": "bad"}) as ocr:
-        with pytest.raises(PluginError, match=r"nan_engine.py' failed in detect of engine 'nan': ValueError"):
+        with pytest.raises(PluginError, match=r"nan_engine.py': engine 'nan' returned a box that is not 4 points "
+                                              r"\(a quad needs 8 finite numbers, got 3\)"):
             ocr.run(PAGE)

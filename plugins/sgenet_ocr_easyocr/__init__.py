@@ -20,11 +20,19 @@ from sgenet_ocr.hookspecs import hookimpl
 ATTACHABLE_TYPES = ("easyocr.Reader",)
 
 
-def create_engine(**options):
-    """Factory registered as engine ``easyocr``."""
-    from .engine import EasyOcrEngine, import_easyocr
+def create_engine(threads: int | None = None, **options):
+    """Factory registered as engine ``easyocr``; ``threads``: torch's CPU threads (the run's
+    ``--threads``; torch's setting is process-wide)."""
+    from sgenet_ocr.registry import check_options
 
+    from .engine import DETECT_DEFAULTS, EasyOcrEngine, import_easyocr
+
+    check_options(EasyOcrEngine, options, "engine 'easyocr'", DETECT_DEFAULTS)  # batch_size="x": the user's error
     import_easyocr()  # a missing package is reported before anything else
+    if threads:
+        import torch
+
+        torch.set_num_threads(int(threads))
     return EasyOcrEngine(**options)
 
 

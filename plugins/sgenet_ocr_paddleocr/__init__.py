@@ -28,8 +28,11 @@ ATTACHABLE_TYPES = ("paddleocr.PaddleOCR",)
 
 def create_engine(**options):
     """Factory registered as engine ``paddleocr``."""
-    from .engine import PaddleOcrEngine, import_paddleocr
+    from sgenet_ocr.registry import check_options
 
+    from .engine import DETECT_DEFAULTS, PaddleOcrEngine, import_paddleocr
+
+    check_options(PaddleOcrEngine, options, "engine 'paddleocr'", DETECT_DEFAULTS)  # batch_size="x": the user's error
     import_paddleocr()  # a missing package is reported before anything else
     return PaddleOcrEngine(**options)
 

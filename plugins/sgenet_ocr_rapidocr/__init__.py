@@ -28,12 +28,16 @@ from sgenet_ocr.hookspecs import hookimpl
 ATTACHABLE_TYPES = ("rapidocr_onnxruntime.RapidOCR",)
 
 
-def create_engine(**options):
-    """Factory registered as engine ``rapidocr``."""
-    from .engine import RapidOcrEngine, import_rapidocr
+def create_engine(threads: int = -1, **options):
+    """Factory registered as engine ``rapidocr``; ``threads``: onnxruntime's (the run's
+    ``--threads``; -1: onnxruntime's own default)."""
+    from sgenet_ocr.registry import check_options
 
+    from .engine import DETECT_DEFAULTS, RapidOcrEngine, import_rapidocr
+
+    check_options(RapidOcrEngine, options, "engine 'rapidocr'", DETECT_DEFAULTS)  # batch_size="x": the user's error
     import_rapidocr()  # a missing package is reported before anything else
-    return RapidOcrEngine(**options)
+    return RapidOcrEngine(threads=threads, **options)
 
 
 @hookimpl

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,11 +145,9 @@ class PageWorker:
         from .. import Pipeline
 
         try:
-            self.pipeline = Pipeline(**settings)
+            self.pipeline = Pipeline(**settings, threads=max(1, int(threads)))  # = the actor's CPUs
         except SgenetOcrError as exc:
             self.fatal = f"{type(exc).__name__}\t{exc}"
-        if "torch" in sys.modules:  # a torch restorer or engine: its threads = the actor's CPUs
-            sys.modules["torch"].set_num_threads(max(1, int(threads)))
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np

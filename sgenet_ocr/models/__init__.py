@@ -88,6 +88,13 @@ def has_pretrained(name: str = "sgenet") -> bool:
     return bool(cfg and cfg.weights_path.is_file() and cfg.sha256)
 
 
+def ships_weights(name: str = "sgenet") -> bool:
+    """True when any file of the named shipped weights is there (the weights or their sidecar):
+    then they are meant to be used, and a missing or damaged half is an error, never a fallback."""
+    cfg = PRETRAINED.get(name)
+    return bool(cfg and (cfg.weights_path.is_file() or cfg.weights_path.with_suffix(".json").is_file()))
+
+
 def env_weights() -> str | None:
     """``$SGENET_WEIGHTS`` when set (a :data:`PRETRAINED` name or a weights path), else None."""
     return os.environ.get(WEIGHTS_ENV) or None
@@ -172,6 +179,6 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "PRETRAINED", "PretrainedConfig", "ResolvedWeights", "WEIGHTS_DIR", "create_model", "has_pretrained",
+    "PRETRAINED", "PretrainedConfig", "ResolvedWeights", "WEIGHTS_DIR", "create_model", "has_pretrained", "ships_weights",
     "list_models", "list_pretrained", "load_weights", "resolve_weights", "save_weights", *_LAZY,
 ]

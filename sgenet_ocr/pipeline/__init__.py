@@ -6,6 +6,7 @@ the benchmarks call the same steps.
 """
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -13,7 +14,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from ..documents import DEFAULT_DPI, is_pdf, iter_pages, load_page, page_count
-from ..errors import InputImageError, PluginError, UsageError, blame_plugin
+from ..errors import EngineOutputError, InputImageError, UsageError, blame_plugin
 from ..geometry import is_degenerate, order_clockwise, perspective_crop
 from ..imaging import load_image, to_order
 from ..keep import DEFAULT_KEEP, keep_policy
@@ -21,6 +22,22 @@ from ..options import DEFAULT_MIN_HEIGHT, StageOptions, resolve_options
 from ..plugin_manager import PluginHost
 from ..results import Document, Page, Word
 from ..stage import build_stage, check_stage_settings
+
+
+def engine_output_error(exc: EngineOutputError, source: str, page: int | None = None) -> dict:
+    """The ``Document.errors`` entry of a page the engine returned a malformed result for: it
+    names the plugin (``plugin``), which makes the CLI exit 5."""
+    where = source + (f" page {page}" if page is not None else "")
+    entry: dict = {"source": source, "page": page} if page is not None else {"source": source}
+    return entry | {"error": f"{where}: {exc}", "plugin": exc.plugin}
+
+
+def document_exit_code(doc: Document) -> int:
+    """The CLI's exit code for a finished batch: 5 when a plugin failed on a page (its error
+    names the plugin), else 3 when an input could not be read, else 0."""
+    if any("plugin" in e for e in doc.errors):
+        return EngineOutputError.exit_code
+    return InputImageError.exit_code if doc.errors else 0
 
 
 class Pipeline:
@@ -33,6 +50,9 @@ class Pipeline:
         min_height: crops whose text is lower than this (page px) are restored.
         device: "cpu", "cuda" or "cuda:N", for the restorer (engines take their own
             ``device`` engine option).
+        threads: CPU threads of the restorer's torch or onnxruntime work and of engines that
+            take a ``threads`` option (None: :func:`~sgenet_ocr.options.default_threads`, half
+            the physical cores). torch's setting is process-wide.
         compare: also recognise the unrestored crops, to report the engine-alone reading.
         keep: the keep policy (:mod:`sgenet_ocr.keep`): ``"confident"`` (default) reads the
             original crop too and keeps whichever reading the engine is more confident of;
@@ -54,13 +74,14 @@ class Pipeline:
     def __init__(self, engine: str = "easyocr", restorer: str | None = None,
                  min_height: float = DEFAULT_MIN_HEIGHT, device: str = "cpu",
                  compare: bool = False, keep: str = DEFAULT_KEEP, engine_prior: bool = True,
-                 plugins: Iterable[str] = (),
+                 plugins: Iterable[str] = (), threads: int | None = None,
                  engine_options: dict[str, Any] | None = None,
                  restorer_options: dict[str, Any] | None = None,
                  keep_crops: bool = False, options: dict[str, Any] | None = None,
                  host: PluginHost | None = None):
         resolved = resolve_options(options, engine=engine, restorer=restorer, min_height=min_height,
                                    device=device, compare=compare, keep=keep, engine_prior=engine_prior,
+                                   threads=threads,
                                    engine_options=engine_options,
                                    restorer_options=restorer_options)
         self._setup(resolved, host or PluginHost(plugins), keep_crops)
@@ -77,7 +98,8 @@ class Pipeline:
         self.host = host
         self.host.engines.factory(options.engine)  # bad settings fail before the engine loads
         check_stage_settings(self.host, options)
-        self.engine = self.host.engines.create(options.engine, **options.engine_options)
+        engine_options = self.host.engines.with_threads(options.engine, options.engine_options, options.threads)
+        self.engine = self.host.engines.create(options.engine, **engine_options)
         try:
             self.stage = build_stage(self.host, options, getattr(self.engine, "preferred_restorer", None))
         except BaseException:
@@ -95,15 +117,23 @@ class Pipeline:
         degenerate ones (no area, off the page, not finite) were dropped."""
         quads, skipped = [], 0
         for q in self._engine_call("detect", to_order(rgb, self.engine.color_order)):
-            with self._blame_engine("detect"):
-                # NaN, inf or beyond float32 (quads are float32): no box. Not 4 points: the engine's bug.
-                finite = bool(np.all(np.abs(np.asarray(q, dtype=np.float64)) <= np.finfo(np.float32).max))
-                q = order_clockwise(q) if finite else None
+            q = self._checked_quad(q)
             if q is None or is_degenerate(q, rgb.shape):
                 skipped += 1
             else:
                 quads.append(q)
         return quads, skipped
+
+    def _checked_quad(self, box) -> np.ndarray | None:
+        """One detected box, clockwise; None for NaN, inf or beyond float32 (quads are float32:
+        no box, skipped like a degenerate one). Not 4 points is the engine's bug, for this page."""
+        try:
+            points = np.asarray(box, dtype=np.float64)
+            if not np.all(np.abs(points) <= np.finfo(np.float32).max):
+                return None
+            return order_clockwise(points)
+        except (TypeError, ValueError) as exc:
+            raise self._malformed(f"a box that is not 4 points ({exc})") from None
 
     @staticmethod
     def crop(rgb: np.ndarray, quads: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -134,19 +164,33 @@ class Pipeline:
             readings, probs = self._engine_call("recognize", crops), None
         else:
             readings, probs = self._engine_call("recognize_with_probs", crops, charset)
+        readings = list(readings)
         if len(readings) != len(crops):
-            raise PluginError(f"engine {self.engine_name!r} returned {len(readings)} readings for {len(crops)} crops")
+            raise self._malformed(f"{len(readings)} readings for {len(crops)} crops")
         if probs is not None:
             self._check_probs(probs, len(crops), len(charset))
-        return [(str(t), float(c)) for t, c in readings], probs
+        return [self._checked_reading(r) for r in readings], probs
 
     def _check_probs(self, probs, count: int, classes: int) -> None:
-        with self._blame_engine("recognize_with_probs"):
-            if len(probs) != count:
-                raise ValueError(f"returned probabilities for {len(probs)} crops, not {count}")
-            for p in probs:
-                if p is not None and (np.ndim(p) != 2 or np.shape(p)[1] != classes or not len(p)):
-                    raise ValueError(f"returned probabilities of shape {np.shape(p)}, not (steps, {classes})")
+        if len(probs) != count:
+            raise self._malformed(f"probabilities for {len(probs)} crops, not {count}")
+        for p in probs:
+            if p is not None and (np.ndim(p) != 2 or np.shape(p)[1] != classes or not len(p)):
+                raise self._malformed(f"probabilities of shape {np.shape(p)}, not (steps, {classes})")
+
+    def _checked_reading(self, reading) -> tuple[str, float]:
+        """``(text, confidence)`` with a finite confidence, else the engine's bug, for this page."""
+        try:
+            text, confidence = reading
+            confidence = float(confidence)
+        except (TypeError, ValueError):
+            confidence = math.nan
+        if not math.isfinite(confidence):
+            raise self._malformed(f"a reading that is not (text, finite confidence): {reading!r:.80}")
+        return str(text), confidence
+
+    def _malformed(self, what: str) -> EngineOutputError:
+        return EngineOutputError(self.host.engines.owner(self.engine_name), f"engine {self.engine_name!r} returned {what}")
 
     # The whole page ----------------------------------------------------------------------
 
@@ -217,14 +261,19 @@ class Pipeline:
             if part.error:
                 doc.errors.append({"source": str(path), "page": part.number, "error": part.error})
                 continue
-            page = self.run(part.image, source=str(path))
+            try:
+                page = self.run(part.image, source=str(path))
+            except EngineOutputError as exc:
+                doc.errors.append(engine_output_error(exc, str(path), part.number if part.count > 1 else None))
+                continue
             page.page = part.number if part.count > 1 else None
             doc.pages.append(page)
         return doc
 
     def run_many(self, inputs: Iterable, progress: bool = False, dpi: int = DEFAULT_DPI) -> Document:
         """OCR several inputs (files: every page; arrays, bytes, PIL images: one page each);
-        a bad input is recorded in ``Document.errors``, the rest go on."""
+        a bad input, or a page the engine returned a malformed result for, is recorded in
+        ``Document.errors``, the rest go on."""
         from tqdm import tqdm
 
         inputs = list(inputs)
@@ -237,6 +286,8 @@ class Pipeline:
                     doc.pages.append(self.run(item))
             except InputImageError as exc:
                 doc.errors.append({"source": str(item), "error": str(exc)})
+            except EngineOutputError as exc:
+                doc.errors.append(engine_output_error(exc, str(item)))
         return doc
 
     def _engine_call(self, method: str, *args):

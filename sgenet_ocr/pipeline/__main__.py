@@ -20,7 +20,7 @@ from ..outputs import STDOUT, check_outputs, page_names
 from ..plugin_manager import PluginHost
 from ..presets import load_preset
 from ..results import Document
-from . import Pipeline
+from . import Pipeline, document_exit_code
 
 PROG = "python -m sgenet_ocr.pipeline"
 
@@ -35,6 +35,8 @@ def build_parser() -> ArgumentParser:
                                       "paddleocr; else sgenet when trained weights are shipped, else bicubic)")
     p.add_argument("--min-height", type=float, help=f"restore text lower than this, page px (default {DEFAULT_MIN_HEIGHT})")
     p.add_argument("--device", help="device for the restorer: cpu (default), cuda or cuda:N")
+    p.add_argument("--threads", type=int, help="CPU threads of the restorer (torch, onnxruntime) and of engines that "
+                                               "take a threads option (default: half the physical cores)")
     p.add_argument("--pipeline", help="preset name (see --list-plugins) or YAML path; flags override it")
     p.add_argument("--compare", action="store_true", help="also report the engine-alone reading of restored words")
     p.add_argument("--no-engine-prior", dest="engine_prior", action="store_const", const=False,
@@ -67,7 +69,7 @@ def _main(argv) -> int:
     # Plugins may add options, so load them (one host for the whole run) before the full parse.
     early, _ = parser.parse_known_args(argv)
     host = PluginHost(early.plugin)
-    host.hook.add_options(parser=parser)
+    host.call("add_options", parser=parser)  # two plugins adding one option: the second is named
     args = parser.parse_args(argv)
 
     if args.list_plugins:
@@ -116,7 +118,7 @@ def _main(argv) -> int:
             save_crops(page, args.save_crops, name)
     for e in doc.errors:
         print_error(e["error"])
-    return InputImageError.exit_code if doc.errors else 0
+    return document_exit_code(doc)
 
 
 def _expand_inputs(inputs: list[str]) -> tuple[list[Path], list[dict[str, str]]]:

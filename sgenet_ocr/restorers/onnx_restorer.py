@@ -4,9 +4,9 @@ Given the prior's probabilities by the engine (``prior_probs``), it runs the gui
 instead, the SR branch alone (exported and cached next to the full graph on first use).
 
 Same crop preparation and width bucketing as the torch ``sgenet`` restorer (:mod:`.bucketing`),
-so both give the same crops up to float rounding. onnxruntime runs with as many intra-op threads
-as the machine has physical cores (hyper-threads add little to matmul throughput) and one
-inter-op thread (the graph is a chain).
+so both give the same crops up to float rounding. onnxruntime runs with ``threads`` intra-op
+threads (default :func:`~sgenet_ocr.options.default_threads`: not one per core, which stalls
+when another job shares the machine) and one inter-op thread (the graph is a chain).
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from ..devices import parse_device
 from ..export import DEFAULT_OPSET, GUIDE_NAME, INPUT_NAME, OUTPUT_NAME
 from ..prior_probs import fit_steps, prior_charset, prior_steps
 from ..models import resolve_weights
-from ..hardware import physical_cores
+from ..options import default_threads
 from . import Restorer
 from .bucketing import batch_limit, restore_in_buckets
 from .onnx_cache import cached_export
@@ -42,7 +42,7 @@ def make_session(path: Path, device: str = "cpu", threads: int | None = None):
         raise UsageError(f"device {str(parsed)!r} requested but this onnxruntime has no CUDA provider "
                          "(install onnxruntime-gpu) or no GPU is present; use --device cpu")
     options = ort.SessionOptions()
-    options.intra_op_num_threads = int(threads) if threads else physical_cores()
+    options.intra_op_num_threads = int(threads) if threads else default_threads()
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

@@ -1,7 +1,7 @@
 """Optional CPU speed-ups of the PyTorch SGENet path, each behind a restorer option.
 
-- ``threads``: intra-op threads (default: leave torch's setting, which is the physical core
-  count unless the process changed it). torch's setting is process-wide.
+- ``threads``: intra-op threads (the stage passes ``--threads``; None leaves torch's setting,
+  the physical core count unless the process changed it). torch's setting is process-wide.
 - ``channels_last``: NHWC memory format for the convolutions (oneDNN's native layout).
 - ``int8``: dynamic int8 quantisation of the GRUs and the guidance branch's Linear layers
   (weights int8, activations quantised per batch). The frozen prior and all convolutions stay
