@@ -145,6 +145,9 @@ def run_engine_scale(pipeline: Pipeline, stages: dict[str, RestorationStage], da
     from tqdm import tqdm
 
     reader = SharedReader(pipeline)
+    # The pipeline's rule, with this engine's trusted confidence (sgenet_ocr.keep). Restore
+    # times still count every small crop, including those the pipeline would not restore.
+    confident = keep_policy(CONFIDENT, getattr(pipeline.engine, "trusted_confidence", None))
     names = list(stages) + ([f"{n}+confident" for n in stages if n != "identity"] if keep_confident else [])
     tallies = {name: Tally() for name in names}
     shown: list[dict] = []
@@ -170,8 +173,8 @@ def run_engine_scale(pipeline: Pipeline, stages: dict[str, RestorationStage], da
             gt_results[name] = gt[:3]
             runs = [(name, gt, det)]
             if keep_confident and name != "identity":
-                runs.append((f"{name}+{CONFIDENT.name}", kept_by_policy(CONFIDENT, gt, gt_base),
-                             kept_by_policy(CONFIDENT, det, det_base)))
+                runs.append((f"{name}+{CONFIDENT.name}", kept_by_policy(confident, gt, gt_base),
+                             kept_by_policy(confident, det, det_base)))
             for tally_name, (gt_read, gt_flags, _, g_res, g_rec), (det_read, det_flags, _, d_res, d_rec) in runs:
                 tally = tallies[tally_name]
                 tally.seconds["gt_restore"] += g_res

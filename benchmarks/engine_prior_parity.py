@@ -17,51 +17,25 @@ engine's word accuracy on each, by LR height bucket (rows as in ``sgenet_ocr.eva
 """
 from __future__ import annotations
 
-import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from sgenet_ocr.cli import ArgumentParser, run_cli
-from sgenet_ocr.evaluation.markdown import pct
-from sgenet_ocr.evaluation.protocols import LR_HEIGHT_BUCKETS, PROTOCOLS, load_samples
-from sgenet_ocr.evaluation.scoring import make_rows
-from sgenet_ocr.imaging import to_order
-from sgenet_ocr.plugin_manager import PluginHost
+if __package__ in (None, ""):  # run as a file: make ``benchmarks.*`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-CHUNK = 64
-
+from benchmarks import word_crops  # noqa: E402
+from benchmarks.word_crops import read, restore, run_per_engine  # noqa: E402
+from sgenet_ocr.cli import run_cli  # noqa: E402
+from sgenet_ocr.evaluation.markdown import pct  # noqa: E402
+from sgenet_ocr.evaluation.protocols import LR_HEIGHT_BUCKETS  # noqa: E402
+from sgenet_ocr.evaluation.scoring import make_rows  # noqa: E402
+from sgenet_ocr.plugin_manager import PluginHost  # noqa: E402
 
 def log(msg: str) -> None:
     print(f"[parity {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def read(engine, crops, charset=None):
-    """The engine's readings of RGB crops (and probabilities when ``charset``), in chunks."""
-    readings, probs = [], []
-    for start in range(0, len(crops), CHUNK):
-        chunk = [to_order(c, engine.color_order) for c in crops[start:start + CHUNK]]
-        if charset is None:
-            readings += engine.recognize(chunk)
-        else:
-            got, p = engine.recognize_with_probs(chunk, charset)
-            readings, probs = readings + got, probs + list(p)
-    return readings, probs
-
-
-def restore(restorer, crops, probs=None):
-    out = []
-    for start in range(0, len(crops), CHUNK):
-        part = crops[start:start + CHUNK]
-        if probs is None:
-            out += restorer.restore(part)
-        else:
-            out += restorer.restore(part, prior_probs=probs[start:start + CHUNK])
-    return out
 
 
 def compare(engine_name: str, host: PluginHost, restorer, samples, protocol: str) -> dict:
@@ -114,38 +88,18 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_parser() -> ArgumentParser:
-    p = ArgumentParser(prog="python benchmarks/engine_prior_parity.py", description=__doc__.splitlines()[0])
-    p.add_argument("--data", type=Path, default=Path(os.environ.get("SGENET_DATA", "../shared/data")) / "ic15_words_dev")
-    p.add_argument("--protocol", choices=PROTOCOLS, default="half")
-    p.add_argument("--engines", default="rapidocr,paddleocr")
-    p.add_argument("--restorer", default="sgenet", help="sgenet or sgenet-onnx")
+def build_parser():
+    p = word_crops.build_parser("engine_prior_parity.py", __doc__.splitlines()[0], "rapidocr,paddleocr", "sgenet")
     p.add_argument("--weights", help="weights name or .safetensors (default: the shipped ones)")
-    p.add_argument("--limit", type=int, help="first N words only")
     p.add_argument("--threads", type=int, default=1, help="restorer threads (default 1)")
-    p.add_argument("--json", type=Path, required=True)
-    p.add_argument("--markdown", type=Path)
     return p
 
 
 def _main(argv) -> int:
     args = build_parser().parse_args(argv)
-    samples, skipped = load_samples(args.data, args.protocol, args.limit)
-    host = PluginHost()
     options = {"threads": args.threads, **({"weights": args.weights} if args.weights else {})}
-    restorer = host.restorers.create(args.restorer, **options)
-    log(f"{len(samples)} words ({skipped} skipped), restorer {args.restorer}")
-    report = {"settings": {"data": str(args.data), "protocol": args.protocol, "restorer": args.restorer,
-                           "weights_sha256": getattr(restorer, "weights_sha256", None), "words": len(samples),
-                           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                           "machine": platform.processor() or platform.machine()},
-              "engines": [compare(name.strip(), host, restorer, samples, args.protocol)
-                          for name in args.engines.split(",") if name.strip()]}
-    restorer.close()
-    args.json.write_text(json.dumps(report, indent=1))
-    if args.markdown:
-        args.markdown.write_text(markdown(report))
-    print(markdown(report))
+    run_per_engine(args, lambda host, name, restorer, samples: compare(name, host, restorer, samples, args.protocol),
+                   markdown, **options)
     return 0
 
 

@@ -27,6 +27,11 @@ class OcrEngine:
     #: crops with :meth:`recognize_with_probs` first and hands those probabilities to SGENet, so
     #: the prior does not run a second time. ``None``: a different recogniser (the default).
     recognizer_prior: str | None = None
+    #: Under a keep policy that reads the original crop (the default ``confident``), a reading
+    #: of it at least this confident is kept and the crop is not restored: restoring it costs
+    #: time and mostly swaps a right reading for a wrong but more confident one. Confidence
+    #: scales differ per engine, so each measures its own; ``None``: restore every small crop.
+    trusted_confidence: float | None = None
 
     def detect(self, image: np.ndarray) -> list[np.ndarray]:
         """Find text in a page.

@@ -202,8 +202,11 @@ def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recogniz
                                       scores.get(name))
             if include_hr:
                 rows += make_rows(samples, protocol, "hr", recognizer, texts[(recognizer, "hr")], None)
+            # As the pipeline does, with the engine's trusted confidence (see sgenet_ocr.keep).
+            engine_policy = keep_policy(policy, getattr(engine.engine, "trusted_confidence", None)
+                                        if kept_restorers else None)
             for name in kept_restorers:  # no PSNR/SSIM: the kept image differs word by word
-                kept, _ = policy.apply(readings["identity"], readings[name])
+                kept, _ = engine_policy.apply(readings["identity"], readings[name])
                 rows += make_rows(samples, protocol, f"{name}+{policy.name}", recognizer,
                                   [text for text, _ in kept], None)
         finally:

@@ -1,7 +1,9 @@
 """The keep policy: which reading of a restored word the pipeline reports.
 
 A restored word has two possible readings, the engine's reading of the restored crop and of the
-original crop. The policy picks one. It is used by :class:`~sgenet_ocr.pipeline.Pipeline`,
+original crop. The policy picks one. A policy that reads the original crop may also *trust* a
+confident enough reading of it (``trust``): that word is not restored at all, which saves the
+restoration and the second reading (the pipeline reads originals first for this). It is used by :class:`~sgenet_ocr.pipeline.Pipeline`,
 :mod:`sgenet_ocr.evaluate` and ``benchmarks/e2e.py``, so all three score the same rule, and
 :data:`DEFAULT_KEEP` is the one default everywhere.
 
@@ -9,7 +11,7 @@ To change the rule, change or add a :class:`KeepPolicy` here.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 from .errors import UsageError
@@ -35,16 +37,24 @@ class KeepPolicy:
         reads_original: the rule needs the engine's reading of the original crop too (one more
             recognition per restored word), and results report ``kept_original``.
         prefers_original: ``(original, restored) -> bool``: keep the original crop's reading.
+        trust: with ``reads_original``, a reading of the original at least this confident is
+            kept as it is and the crop need not be restored (``None``: never; the pipeline
+            takes the engine's ``trusted_confidence`` unless ``--trust`` says otherwise).
     """
 
     name: str
     reads_original: bool
     prefers_original: Callable[[Reading, Reading], bool]
     help: str = ""
+    trust: float | None = None
+
+    def trusts(self, original: Reading) -> bool:
+        """The original crop's reading is kept without restoring the crop."""
+        return self.reads_original and self.trust is not None and original[1] >= self.trust
 
     def choose(self, original: Reading, restored: Reading, was_restored: bool = True) -> tuple[Reading, bool]:
         """``(kept reading, kept_original)`` for one word; unrestored words keep their reading."""
-        if was_restored and self.reads_original and self.prefers_original(original, restored):
+        if was_restored and self.reads_original and (self.trusts(original) or self.prefers_original(original, restored)):
             return original, True
         return restored, False
 
@@ -69,12 +79,13 @@ KEEP_CHOICES = tuple(KEEP_POLICIES)
 DEFAULT_KEEP = "confident"
 
 
-def keep_policy(policy: "str | KeepPolicy | None" = None) -> KeepPolicy:
-    """The named policy (``None``: :data:`DEFAULT_KEEP`); UsageError listing the known ones."""
-    if isinstance(policy, KeepPolicy):
-        return policy
-    name = DEFAULT_KEEP if policy is None else policy
-    try:
-        return KEEP_POLICIES[name]
-    except (KeyError, TypeError):
-        raise UsageError(f"unknown keep policy {name!r}; known: {', '.join(KEEP_CHOICES)}") from None
+def keep_policy(policy: "str | KeepPolicy | None" = None, trust: float | None = None) -> KeepPolicy:
+    """The named policy (``None``: :data:`DEFAULT_KEEP`), trusting original readings at least
+    ``trust`` confident when given; UsageError listing the known ones."""
+    if not isinstance(policy, KeepPolicy):
+        name = DEFAULT_KEEP if policy is None else policy
+        try:
+            policy = KEEP_POLICIES[name]
+        except (KeyError, TypeError):
+            raise UsageError(f"unknown keep policy {name!r}; known: {', '.join(KEEP_CHOICES)}") from None
+    return policy if trust is None else replace(policy, trust=float(trust))

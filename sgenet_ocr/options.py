@@ -56,6 +56,9 @@ class StageOptions:
     #: Let the engine's own recognition pass stand in for SGENet's prior when the engine's
     #: recogniser is that prior (RapidOCR, PaddleOCR): same guidance, one network run less.
     engine_prior: bool = True
+    #: Keep an original reading at least this confident without restoring the crop (keep
+    #: policies that read the original); None: the engine's ``trusted_confidence``.
+    trust: float | None = None
     threads: int | None = None
     engine_options: Mapping[str, Any] = field(default_factory=dict)
     restorer_options: Mapping[str, Any] = field(default_factory=dict)
@@ -65,6 +68,8 @@ class StageOptions:
         for name in ("engine_options", "restorer_options", "extra"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
         check_min_height(self.min_height)
+        if self.trust is not None:
+            check_trust(self.trust)
         object.__setattr__(self, "threads", default_threads() if self.threads is None else self.threads)
         check_threads(self.threads)
         object.__setattr__(self, "device", str(parse_device(self.device, check=False)))
@@ -83,7 +88,7 @@ class StageOptions:
 
 _FIELDS = {f.name for f in dataclasses.fields(StageOptions)}
 #: Keys a preset (``presets/NAME.yaml``) may set.
-PRESET_KEYS = frozenset({"engine", "restorer", "min_height", "keep", "device", "threads", "engine_prior",
+PRESET_KEYS = frozenset({"engine", "restorer", "min_height", "keep", "device", "threads", "engine_prior", "trust",
                          "engine_options",
                          "restorer_options", "description"})
 
@@ -97,6 +102,13 @@ def check_min_height(value: Any, where: str = "") -> None:
         ok = not math.isnan(float(value)) and float(value) >= 0
     if not ok:
         raise UsageError(f"{where}min_height must be a number >= 0, got {value!r}")
+
+
+def check_trust(value: Any, where: str = "") -> None:
+    """A confidence: a number >= 0 (above 1 trusts nothing); UsageError if not."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and not math.isnan(float(value))
+    if not ok or float(value) < 0:
+        raise UsageError(f"{where}trust must be a confidence >= 0 (above 1: restore every small crop), got {value!r}")
 
 
 def check_threads(value: Any, where: str = "") -> None:
@@ -124,6 +136,8 @@ def check_settings(values: Mapping[str, Any], where: str = "", names: tuple[str,
         check_min_height(values["min_height"], where)
     if values.get("threads") is not None:
         check_threads(values["threads"], where)
+    if values.get("trust") is not None:
+        check_trust(values["trust"], where)
     for key in _SWITCH_KEYS:
         if values.get(key) is not None and not isinstance(values[key], bool):
             raise UsageError(f"{where}{key} must be true or false, got {values[key]!r}")
@@ -155,7 +169,7 @@ def resolve_options(flags: Mapping[str, Any] | None = None, preset: Mapping[str,
     check_settings(given, names=("engine", "restorer"))
     check_settings(preset, "preset: ")
     resolved: dict[str, Any] = {}
-    for name in ("engine", "restorer", "min_height", "device", "keep", "threads", *_SWITCH_KEYS):
+    for name in ("engine", "restorer", "min_height", "device", "keep", "threads", "trust", *_SWITCH_KEYS):
         value = given.get(name)
         if value is None:
             value = preset.get(name)

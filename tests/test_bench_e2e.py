@@ -114,7 +114,8 @@ def test_e2e_command_line_errors_are_one_line_usage_errors(tmp_path, capsys, sha
 
 def test_confident_rows_keep_the_more_confident_reading(smoke, shared_data):
     """``bicubic+confident`` = per word, the engine's more confident reading of the original
-    and the bicubic crop, and it pays for reading both."""
+    and the bicubic crop (its trusted readings of the original kept outright), and it pays
+    for reading both."""
     from sgenet_ocr.keep import keep_policy
     from sgenet_ocr.restorers import BicubicRestorer
 
@@ -131,7 +132,8 @@ def test_confident_rows_keep_the_more_confident_reading(smoke, shared_data):
             kept = original
             if height < min_height:
                 (restored,) = engine.recognize([to_order(BicubicRestorer().restore([crop])[0], engine.color_order)])
-                kept = original if keep_policy("confident").prefers_original(original, restored) else restored
+                policy = keep_policy("confident", engine.trusted_confidence)  # the engine's, as the pipeline
+                kept = policy.choose(original, restored)[0]
             readings.append(Reading(it.text, kept[0], height))
     rows = {r["restorer"]: r for r in result["rows"] if r["measure"] == "gt_boxes" and r["bucket"] == "all"}
     assert "identity+confident" not in rows

@@ -161,7 +161,8 @@ def test_rapidocr_is_the_prior_only_with_the_priors_model(host, tmp_path, monkey
 # -- the stage ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", PP_ENGINES)
 def test_stage_uses_the_engines_probabilities_and_the_prior_never_runs(name, prior_calls):
-    with Pipeline(engine=name, restorer="sgenet", restorer_options={"threads": 1}) as pipe:
+    # trust above 1: every small crop is restored, however confidently it was read
+    with Pipeline(engine=name, restorer="sgenet", trust=2.0, restorer_options={"threads": 1}) as pipe:
         calls = prior_calls(pipe.restorer)
         page = pipe.run(small_text_page())
         restored = sum(w.restored for w in page.words)
@@ -171,7 +172,7 @@ def test_stage_uses_the_engines_probabilities_and_the_prior_never_runs(name, pri
 
 
 def test_engine_prior_off_runs_the_prior(prior_calls):
-    with Pipeline(engine="rapidocr", restorer="sgenet", engine_prior=False,
+    with Pipeline(engine="rapidocr", restorer="sgenet", engine_prior=False, trust=2.0,
                   restorer_options={"threads": 1}) as pipe:
         calls = prior_calls(pipe.restorer)
         pipe.run(small_text_page())
@@ -192,7 +193,7 @@ def test_engines_without_the_capability_fall_back_to_the_prior(prior_calls):
     ("restored", False, "none"),       # no guidance, no keep: restored words are read once, restored
 ])
 def test_no_crop_is_read_twice(keep, engine_prior, extra_reads):
-    with Pipeline(engine="rapidocr", restorer="sgenet", keep=keep, engine_prior=engine_prior,
+    with Pipeline(engine="rapidocr", restorer="sgenet", keep=keep, engine_prior=engine_prior, trust=2.0,
                   restorer_options={"threads": 1}) as pipe:
         read = []
         for method in ("recognize", "recognize_with_probs"):
@@ -245,3 +246,28 @@ def test_fit_steps_cuts_or_pads_with_certain_blanks():
     assert fit_steps(probs, 3).shape == (3, 4)
     padded = fit_steps(probs, 7)
     assert padded.shape == (7, 4) and (padded[5:, 0] == 1).all() and (padded[5:, 1:] == 0).all()
+
+
+# -- the trusted confidence ------------------------------------------------------------------
+def test_engines_declare_their_measured_trusted_confidence(host):
+    from sgenet_ocr.engine import OcrEngine
+
+    assert OcrEngine.trusted_confidence is None
+    assert host.engines.create("tesseract").trusted_confidence is None  # every threshold cost accuracy
+    assert host.engines.create("rapidocr").trusted_confidence == 0.8
+
+
+@pytest.mark.parametrize("trust, restored_at_most", [(None, 0), (2.0, 3)])
+def test_trusted_readings_are_not_restored(trust, restored_at_most, prior_calls):
+    """The synthetic words read at ~0.99: with RapidOCR's trusted confidence (0.8) none is
+    restored and the prior and the restorer never run; ``trust`` above 1 restores them all."""
+    with Pipeline(engine="rapidocr", restorer="sgenet", trust=trust, restorer_options={"threads": 1}) as pipe:
+        calls = prior_calls(pipe.restorer)
+        page = pipe.run(small_text_page())
+        restored = sum(w.restored for w in page.words)
+        if trust is None:
+            assert pipe.policy.trust == 0.8 and restored == 0 and pipe.stage.stats.crops_restored == 0
+            assert all(w.confidence >= 0.8 for w in page.words)
+        else:
+            assert 2 <= restored <= restored_at_most and pipe.stage.stats.crops_guided == restored
+        assert calls.count == 0

@@ -42,3 +42,23 @@ def test_one_default_everywhere():
 def test_unknown_policy_lists_the_known_ones():
     with pytest.raises(UsageError, match="unknown keep policy 'best'; known: restored, confident"):
         keep_policy("best")
+
+
+def test_a_trusted_reading_of_the_original_is_kept_even_when_the_restored_one_is_surer():
+    policy = keep_policy("confident", 0.8)
+    assert policy.trusts(("exit", 0.85)) and not policy.trusts(("exit", 0.79))
+    kept, kept_original = policy.apply([("exit", 0.85), ("road", 0.5)], [("exlt", 0.95), ("read", 0.9)])
+    assert [text for text, _ in kept] == ["exit", "read"] and kept_original == [True, False]
+    assert not keep_policy("restored", 0.8).trusts(("exit", 1.0))  # it never reads the original
+    assert keep_policy("confident").trust is None and not keep_policy("confident").trusts(("a", 1.0))
+
+
+def test_trust_is_a_confidence():
+    from sgenet_ocr.options import resolve_options
+
+    assert resolve_options(trust=0.9).trust == 0.9 and resolve_options().trust is None
+    for bad in (-0.1, "0.9", True, float("nan")):
+        with pytest.raises(UsageError, match="trust"):
+            resolve_options(trust=bad)
+    with pytest.raises(UsageError, match="preset: trust"):
+        resolve_options(preset={"trust": "high"})

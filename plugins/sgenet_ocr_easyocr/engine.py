@@ -109,6 +109,10 @@ class EasyOcrEngine(OcrEngine):
 
     name = "easyocr"
     color_order = "RGB"  # CRAFT was trained on RGB; easyocr's own file loader gives RGB
+    # ic15_words_dev, half, sgenet-onnx (benchmarks/results/trust.md): same accuracy at <= 12 px
+    # (20.8%), 31.5% of words instead of 31.4%, restoring 86% of the crops. (Tesseract's
+    # confidences trust nothing safely: every threshold cost accuracy, so it keeps None.)
+    trusted_confidence = 0.9
 
     def __init__(self, device: str = "cpu", languages: Sequence[str] = ("en",), model_dir: str | None = None,
                  quantize: bool = False, batch_size: int = 32, decoder: str = "greedy",

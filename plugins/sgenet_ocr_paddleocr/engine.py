@@ -117,6 +117,9 @@ class PaddleOcrEngine(OcrEngine):
     # PP-OCRv4 reads SGENet's output worse than bicubic's, even keeping the more confident
     # reading (benchmarks/results/summary.md: small ICDAR words 66.1% vs 63.7%, at no cost).
     preferred_restorer = "bicubic"
+    # ic15_words_dev, half, sgenet-onnx (benchmarks/results/trust.md): 65.6% of words right
+    # instead of 65.1%, and 59.0% instead of 57.6% at <= 12 px, restoring 26% of the crops.
+    trusted_confidence = 0.8
 
     def __init__(self, device: str = "cpu", models: str = "bundled", batch_size: int = DEFAULT_BATCH,
                  inference_engine: str | None = None, **detect_options):

@@ -60,6 +60,9 @@ class Pipeline:
         engine_prior: when the engine's recogniser is SGENet's prior (RapidOCR, PaddleOCR), use
             the probabilities of its reading of the original crop instead of running the prior
             (default True; False runs the prior as other engines do).
+        trust: under a keep policy that reads the original crop, a reading of it at least this
+            confident is kept and the crop is not restored (default: the engine's
+            ``trusted_confidence``; above 1: restore every small crop).
         plugins: extra plugins (``.py`` paths or module names).
         engine_options / restorer_options: passed to the factories.
         keep_crops: keep each restored word's (original, restored) crops on the page.
@@ -74,14 +77,14 @@ class Pipeline:
     def __init__(self, engine: str = "easyocr", restorer: str | None = None,
                  min_height: float = DEFAULT_MIN_HEIGHT, device: str = "cpu",
                  compare: bool = False, keep: str = DEFAULT_KEEP, engine_prior: bool = True,
-                 plugins: Iterable[str] = (), threads: int | None = None,
+                 trust: float | None = None, plugins: Iterable[str] = (), threads: int | None = None,
                  engine_options: dict[str, Any] | None = None,
                  restorer_options: dict[str, Any] | None = None,
                  keep_crops: bool = False, options: dict[str, Any] | None = None,
                  host: PluginHost | None = None):
         resolved = resolve_options(options, engine=engine, restorer=restorer, min_height=min_height,
                                    device=device, compare=compare, keep=keep, engine_prior=engine_prior,
-                                   threads=threads,
+                                   trust=trust, threads=threads,
                                    engine_options=engine_options,
                                    restorer_options=restorer_options)
         self._setup(resolved, host or PluginHost(plugins), keep_crops)
@@ -108,7 +111,8 @@ class Pipeline:
         self.options, self.restorer = self.stage.options, self.stage.restorer
         self.engine_name, self.restorer_name = options.engine, self.options.restorer
         self.compare, self.keep, self.keep_crops = options.compare, options.keep, keep_crops
-        self.policy = keep_policy(options.keep)
+        trust = options.trust if options.trust is not None else getattr(self.engine, "trusted_confidence", None)
+        self.policy = keep_policy(options.keep, trust)
 
     # The steps ---------------------------------------------------------------------------
 
@@ -227,6 +231,9 @@ class Pipeline:
         for k, i in enumerate(first):
             originals[i] = first_readings[k]
             probs[i] = first_probs[k] if first_probs is not None else None
+        # A confident enough reading of the original is kept: that crop is not restored.
+        flags = [f and not (originals[i] is not None and self.policy.trusts(originals[i]))
+                 for i, f in enumerate(flags)]
         t2 = time.perf_counter()
         final, flags = self.restore(crops, quads, flags, probs)
         t3 = time.perf_counter()

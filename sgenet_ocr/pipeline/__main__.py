@@ -39,6 +39,10 @@ def build_parser() -> ArgumentParser:
                                                "take a threads option (default: half the physical cores)")
     p.add_argument("--pipeline", help="preset name (see --list-plugins) or YAML path; flags override it")
     p.add_argument("--compare", action="store_true", help="also report the engine-alone reading of restored words")
+    p.add_argument("--trust", type=float, metavar="CONFIDENCE",
+                   help="keep an original reading at least this confident without restoring the crop (default: "
+                        "the engine's: 0.8 rapidocr and paddleocr, 0.9 easyocr, none for tesseract; above 1: "
+                        "restore every small crop; only with --keep confident)")
     p.add_argument("--no-engine-prior", dest="engine_prior", action="store_const", const=False,
                    help="run SGENet's prior even when the engine's recogniser is that prior (rapidocr, "
                         "paddleocr); by default their reading of the original crop guides SGENet")

@@ -1,0 +1,86 @@
+"""Shared steps of the word-crop benchmarks that compare guidance (``engine_prior_parity.py``,
+``trust.py``): read and restore crops in chunks, with the engine's prior probabilities where it
+provides them, and write the report."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+from sgenet_ocr.imaging import to_order
+
+CHUNK = 64  # crops per call: memory stays flat on a thousand words
+
+
+def read(engine, images, charset=None) -> tuple[list, list]:
+    """The engine's readings of RGB images, and per crop its probabilities over ``charset``
+    (``None`` where not asked for or not provided)."""
+    readings, probs = [], []
+    for start in range(0, len(images), CHUNK):
+        chunk = [to_order(c, engine.color_order) for c in images[start:start + CHUNK]]
+        got, p = engine.recognize_with_probs(chunk, charset) if charset else (engine.recognize(chunk), None)
+        readings += got
+        probs += list(p) if p is not None else [None] * len(chunk)
+    return readings, probs
+
+
+def restore(restorer, crops, probs=None) -> list:
+    """``restorer`` on ``crops``; guided by ``probs`` (one entry per crop) when given."""
+    out = []
+    for start in range(0, len(crops), CHUNK):
+        extra = {} if probs is None else {"prior_probs": probs[start:start + CHUNK]}
+        out += restorer.restore(crops[start:start + CHUNK], **extra)
+    return out
+
+
+def write_report(report: dict, json_path: Path, markdown_path: Path | None, markdown: Callable[[dict], str]) -> None:
+    """The JSON, the markdown (when asked) and the markdown on standard output."""
+    json_path.write_text(json.dumps(report, indent=1))
+    text = markdown(report)
+    if markdown_path:
+        markdown_path.write_text(text)
+    print(text)
+
+
+def run_per_engine(args, per_engine: Callable, markdown: Callable[[dict], str], **restorer_options) -> dict:
+    """Load ``args.data`` under ``args.protocol``, create ``args.restorer``, call
+    ``per_engine(host, engine_name, restorer, samples)`` for each of ``args.engines`` and write the
+    report (``settings`` + ``engines``) to ``args.json`` / ``args.markdown``."""
+    import platform
+    import time
+
+    from sgenet_ocr.evaluation.protocols import load_samples
+    from sgenet_ocr.plugin_manager import PluginHost
+
+    samples, _ = load_samples(args.data, args.protocol, args.limit)
+    host = PluginHost()
+    restorer = host.restorers.create(args.restorer, **restorer_options)
+    try:
+        report = {"settings": {"data": str(args.data), "protocol": args.protocol, "restorer": args.restorer,
+                               "weights_sha256": getattr(restorer, "weights_sha256", None), "words": len(samples),
+                               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                               "machine": platform.processor() or platform.machine()},
+                  "engines": [per_engine(host, name.strip(), restorer, samples)
+                              for name in args.engines.split(",") if name.strip()]}
+    finally:
+        restorer.close()
+    write_report(report, args.json, args.markdown, markdown)
+    return report
+
+
+def build_parser(prog: str, description: str, engines: str, restorer: str):
+    """The arguments both benchmarks take: data, protocol, engines, restorer, limit, outputs."""
+    import os
+
+    from sgenet_ocr.cli import ArgumentParser
+    from sgenet_ocr.evaluation.protocols import PROTOCOLS
+
+    p = ArgumentParser(prog=f"python benchmarks/{prog}", description=description)
+    p.add_argument("--data", type=Path, default=Path(os.environ.get("SGENET_DATA", "../shared/data")) / "ic15_words_dev")
+    p.add_argument("--protocol", choices=PROTOCOLS, default="half")
+    p.add_argument("--engines", default=engines, help=f"comma separated (default {engines})")
+    p.add_argument("--restorer", default=restorer, help=f"sgenet or sgenet-onnx (default {restorer})")
+    p.add_argument("--limit", type=int, help="first N words only")
+    p.add_argument("--json", type=Path, required=True)
+    p.add_argument("--markdown", type=Path)
+    return p
