@@ -163,11 +163,12 @@ def run_cli(args: list, out: Path, capsys) -> dict:
 
 
 def check_cli_on_synthetic_page(engine_name: str, tmp_path: Path, capsys) -> dict:
-    """The CLI end to end on the synthetic page: the two small words, only, are restored."""
+    """The CLI end to end on the synthetic page: the two small words, only, are restored
+    (``--trust 2``: however confidently the engine reads them)."""
     page, words = synthetic_page()
     image = tmp_path / "page.png"
     Image.fromarray(page).save(image)
-    result = run_cli([image, "--engine", engine_name, "--restorer", "bicubic", "--min-height", "35"],
+    result = run_cli([image, "--engine", engine_name, "--restorer", "bicubic", "--min-height", "35", "--trust", "2"],
                      tmp_path / "r.json", capsys)
     assert result["engine"] == engine_name and len(result["words"]) == len(words)
     # Every engine's boxes for "world" and "Sample" are under 35 px tall, the others' over.
@@ -185,10 +186,11 @@ def check_cli_on_scene(engine_name: str, tmp_path: Path, shared_data: Path, caps
 
 def check_cli_on_repo_example(engine_name: str, tmp_path: Path, repo_root: Path, capsys) -> None:
     result = run_cli([repo_root / "examples" / "street_sign.jpg", "--engine", engine_name,
-                      "--restorer", "bicubic"], tmp_path / "r.json", capsys)
+                      "--restorer", "bicubic", "--trust", "2"], tmp_path / "r.json", capsys)
     read = " ".join(normalise(w["text"]) for w in result["words"])
     assert "dailyspecial" in read and "tel5550142" in read  # one large line, one 9-15 px line
-    assert sum(w["restored"] for w in result["words"]) >= 5  # the small print is restored
+    # the small print is restored (--trust 2: even what the engine reads confidently)
+    assert sum(w["restored"] for w in result["words"]) >= 5
 
 
 def check_missing_extra(monkeypatch, module: str, engine_name: str, extra: str) -> None:
