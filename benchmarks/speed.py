@@ -98,16 +98,28 @@ def model_gflop_per_crop(weights: Path, widths: list[int]) -> dict[int, dict]:
     return out
 
 
-def measure_restorer(restorer, width: int, batch: int, min_time: float, max_calls: int) -> dict:
-    """crops/s of ``restorer.restore`` on ``batch`` crops of 16 x ``width`` (noise content)."""
+GUIDED = "+engine-prior"  # suffix of a restorer given the prior's probabilities (the prior does not run)
+
+
+def measure_restorer(restorer, width: int, batch: int, min_time: float, max_calls: int,
+                     guided: bool = False) -> dict:
+    """crops/s of ``restorer.restore`` on ``batch`` crops of 16 x ``width`` (noise content);
+    ``guided``: with prior probabilities given, as an engine that is the prior provides them."""
+    from sgenet_ocr.prior_probs import prior_steps
+
     rng = np.random.default_rng(width * 1000 + batch)
     crops = [rng.integers(0, 256, (16, width, 3), dtype=np.uint8) for _ in range(batch)]
-    restorer.restore(crops)  # warm-up: lazy init, allocator, onnxruntime shape specialisation
+    extra = {}
+    if guided:
+        classes = len(restorer.prior_charset)
+        extra["prior_probs"] = [rng.dirichlet(np.ones(classes), prior_steps(width)).astype(np.float32)
+                                for _ in crops]
+    restorer.restore(crops, **extra)  # warm-up: lazy init, allocator, onnxruntime shape specialisation
     walls, cpus = [], []
     start = time.perf_counter()
     while len(walls) < max_calls and (len(walls) < 2 or time.perf_counter() - start < min_time):
         w0, c0 = time.perf_counter(), time.process_time()
-        restorer.restore(crops)
+        restorer.restore(crops, **extra)
         walls.append(time.perf_counter() - w0)
         cpus.append(time.process_time() - c0)
     wall = statistics.median(walls)
@@ -122,9 +134,11 @@ def throughput(host, weights: Path, widths, batches, devices, threads: int, min_
     torch.set_num_threads(threads)
     rows = []
     for device in devices:
-        names = ["bicubic", "sgenet", "sgenet-onnx"] + [v for v in variants if device == "cpu"]
+        names = (["bicubic", "sgenet", "sgenet" + GUIDED, "sgenet-onnx", "sgenet-onnx" + GUIDED]
+                 + [v for v in variants if device == "cpu"])
         for name in names:
-            restorer = make_restorer(host, name, weights, device, threads)
+            guided = name.endswith(GUIDED)
+            restorer = make_restorer(host, name.removesuffix(GUIDED), weights, device, threads)
             if restorer is None:
                 log(f"{name} on {device}: not available, skipped")
                 continue
@@ -132,9 +146,10 @@ def throughput(host, weights: Path, widths, batches, devices, threads: int, min_
                 for batch in batches:
                     row = {"restorer": name, "device": device, "width": width, "batch": batch,
                            "load_before": loadavg()[0]}
-                    row.update(measure_restorer(restorer, width, batch, min_time, max_calls))
+                    row.update(measure_restorer(restorer, width, batch, min_time, max_calls, guided))
                     if name != "bicubic":
-                        gflops = row["crops_per_s"] * flops[width]["gflop_per_crop"]
+                        per_crop = 2 * flops[width]["sr_macs"] / 1e9 if guided else flops[width]["gflop_per_crop"]
+                        gflops = row["crops_per_s"] * per_crop
                         row["gflops"] = round(gflops, 2)
                         row["share_of_peak"] = round(gflops / peak, 4) if device == "cpu" else None
                     rows.append(row)
@@ -162,13 +177,20 @@ def make_restorer(host, name: str, weights: Path, device: str, threads: int):
 
 
 def speedups(rows: list[dict]) -> list[dict]:
-    """sgenet-onnx vs eager sgenet at each (device, width, batch)."""
+    """sgenet-onnx vs eager sgenet, and each SGENet restorer given the prior's probabilities vs
+    running its prior, at each (device, width, batch)."""
     index = {(r["restorer"], r["device"], r["width"], r["batch"]): r["crops_per_s"] for r in rows}
     out = []
     for (name, device, width, batch), value in index.items():
         eager = index.get(("sgenet", device, width, batch))
         if name == "sgenet-onnx" and eager:
-            out.append({"device": device, "width": width, "batch": batch, "onnx_vs_torch": round(value / eager, 2)})
+            row = {"device": device, "width": width, "batch": batch, "onnx_vs_torch": round(value / eager, 2)}
+            for base in ("sgenet", "sgenet-onnx"):
+                guided = index.get((base + GUIDED, device, width, batch))
+                plain = index.get((base, device, width, batch))
+                if guided and plain:
+                    row[f"{base}_engine_prior_vs_prior"] = round(guided / plain, 2)
+            out.append(row)
     return out
 
 
@@ -284,6 +306,12 @@ def markdown(report: dict) -> str:
     if report["speedups"]:
         lines += ["", "sgenet-onnx vs eager PyTorch: " + ", ".join(
             f"16x{s['width']} b{s['batch']} ({s['device']}) x{s['onnx_vs_torch']}" for s in report["speedups"])]
+        guided = [s for s in report["speedups"] if "sgenet-onnx_engine_prior_vs_prior" in s]
+        if guided:
+            lines += ["", f"Given the engine's probabilities (`{GUIDED}`: the prior does not run) vs running "
+                      "the prior: " + ", ".join(
+                          f"16x{s['width']} b{s['batch']}: sgenet x{s.get('sgenet_engine_prior_vs_prior', '-')}, "
+                          f"sgenet-onnx x{s['sgenet-onnx_engine_prior_vs_prior']}" for s in guided)]
     if report["pages"]:
         lines += ["", "Page time, default keep policy (`confident`); restore share = restore / (detect + "
                   "recognize + restore + recognize restored); engine prior: the engine's own reading "
