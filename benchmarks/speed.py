@@ -276,7 +276,7 @@ def page_shares(engines: list[str], restorers: list[str], weights: Path, dataset
                     log(f"pages {dataset} {engine} + {name}: skipped ({exc})")
                     rows.append({**key, "skipped": str(exc)})
                     break
-                if engine_prior and pipe.stage.guidance_charset(pipe.engine) is None:
+                if engine_prior and pipe.guidance is None:
                     engine_prior = None  # not applicable: measured once
                 label = f"{dataset} {engine} + {name}" + ("" if engine_prior is None else f" (engine prior {engine_prior})")
                 try:

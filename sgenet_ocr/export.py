@@ -19,8 +19,9 @@ sha256, the architecture config and the export settings.
 
 ``--guided`` exports the SR branch alone: inputs ``lr`` and ``prior_probs`` ``(N, T, C)`` (the
 prior's per-step probabilities over its reduced charset, from an engine whose recogniser is the
-prior, see ``OcrEngine.recognize_with_probs``), output ``sr``. Without the prior it runs ~1.7x
-faster; the charset is in the metadata (``prior_charset``).
+prior, see ``OcrEngine.recognize_with_probs``), output ``sr``. Without the prior it runs 1.2-1.6x
+faster per crop (``benchmarks/results/speed_idle.md``); the charset is in the metadata
+(``prior_charset``).
 """
 from __future__ import annotations
 

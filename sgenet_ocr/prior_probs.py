@@ -16,13 +16,17 @@ from typing import Sequence
 import numpy as np
 
 
+def recognizer_steps(height: int, width: int, input_height: int = 48, step_width: int = 8) -> int:
+    """Output steps of a CTC recogniser that resizes an image to ``input_height`` (aspect ratio
+    kept) and gives one step per ``step_width`` columns (PP-OCRv4: 48 px high, 8 px per step)."""
+    return max(1, math.ceil(math.ceil(input_height * width / max(height, 1)) / step_width))
+
+
 def covered_steps(crop_height: int, crop_width: int, total_steps: int, input_height: int = 48,
                   step_width: int = 8) -> int:
-    """How many of a recogniser's ``total_steps`` output steps cover a crop that it resized to
-    ``input_height`` (aspect ratio kept) and zero-padded on the right; each step covers
-    ``step_width`` input columns (PP-OCRv4: 48 px high, 8 px per step)."""
-    resized = math.ceil(input_height * crop_width / max(crop_height, 1))
-    return max(1, min(total_steps, math.ceil(resized / step_width)))
+    """How many of a recogniser's ``total_steps`` output steps cover a crop that it resized and
+    zero-padded on the right to the batch's width (the rest read the padding)."""
+    return min(total_steps, recognizer_steps(crop_height, crop_width, input_height, step_width))
 
 
 def reduce_probs(probs: np.ndarray, columns: Sequence[int]) -> np.ndarray:
@@ -44,11 +48,10 @@ def fit_steps(probs: np.ndarray, steps: int) -> np.ndarray:
 
 
 def prior_steps(lr_width: int, lr_height: int = 16, input_height: int = 48, step_width: int = 8) -> int:
-    """Steps the ``ppocrv4_rec`` prior gives for an LR batch ``lr_height`` x ``lr_width``: it
-    resizes to ``input_height`` keeping the aspect ratio, and each step covers ``step_width``
-    columns. Exact for the restorers' 16 px width buckets, within one step elsewhere (the
-    network's own rounding; the torch restorer measures: ``SemanticPrior.output_steps``)."""
-    return max(1, math.ceil(math.ceil(input_height * lr_width / lr_height) / step_width))
+    """Steps the ``ppocrv4_rec`` prior gives for an LR batch ``lr_height`` x ``lr_width``
+    (:func:`recognizer_steps`). Exact for the restorers' 16 px width buckets, within one step
+    elsewhere (the network's own rounding)."""
+    return recognizer_steps(lr_height, lr_width, input_height, step_width)
 
 
 def prior_charset(config: dict) -> list[str] | None:

@@ -198,6 +198,7 @@ def test_onnx_restorer_takes_engine_probabilities_like_the_torch_one(exported, w
     torch_restorer = host.restorers.create("sgenet", weights=str(weights), threads=1)
     assert onnx_restorer.guided_by == torch_restorer.guided_by == "ppocrv4_rec"
     assert onnx_restorer.prior_charset == torch_restorer.prior_charset
+    assert onnx_restorer._guided_session is None  # no start-up cost until guidance is used
     crops = [c for c in synthetic_crops(12, seed=4) if c.shape[0] <= 16]
     rng = np.random.default_rng(0)
     probs = [rng.dirichlet(np.ones(len(torch_restorer.prior_charset)), int(rng.integers(3, 30))).astype(np.float32)

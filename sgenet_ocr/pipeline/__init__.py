@@ -105,6 +105,10 @@ class Pipeline:
         self.engine = self.host.engines.create(options.engine, **engine_options)
         try:
             self.stage = build_stage(self.host, options, getattr(self.engine, "preferred_restorer", None))
+            # The prior's charset when the engine's own reading guides the restorer (else None).
+            self.guidance = self.stage.guidance_charset(self.engine)
+            if self.guidance is not None:
+                self.stage.restorer.prepare_guidance()
         except BaseException:
             self.engine.close()
             raise
@@ -222,10 +226,9 @@ class Pipeline:
         # Read the originals first: the words left alone, and the restored ones whose original
         # reading is used (keep policy, --compare) or whose probabilities guide SGENet (the
         # engine's recogniser is the prior: it need not run again). No crop is read twice.
-        charset = self.stage.guidance_charset(self.engine)
         first = [i for i, f in enumerate(flags)
-                 if not f or self.compare or self.policy.reads_original or charset is not None]
-        first_readings, first_probs = self.recognize_with_probs([crops[i] for i in first], charset)
+                 if not f or self.compare or self.policy.reads_original or self.guidance is not None]
+        first_readings, first_probs = self.recognize_with_probs([crops[i] for i in first], self.guidance)
         originals: list = [None] * len(crops)
         probs: list = [None] * len(crops)
         for k, i in enumerate(first):

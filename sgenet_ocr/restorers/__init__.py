@@ -27,6 +27,10 @@ class Restorer:
         ``(T, len(prior_charset))`` array or ``None`` (run the prior) per crop."""
         raise NotImplementedError
 
+    def prepare_guidance(self) -> None:
+        """Load what restoring with ``prior_probs`` needs. Called once by a pipeline whose engine
+        will provide them, so that no page pays for it; by default nothing to load."""
+
     def close(self) -> None:
         """Release resources; called once when the pipeline is closed."""
 

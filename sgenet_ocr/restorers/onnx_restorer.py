@@ -1,7 +1,8 @@
 """The ``sgenet-onnx`` restorer: the exported SGENet graph (prior included) on onnxruntime.
 
 Given the prior's probabilities by the engine (``prior_probs``), it runs the guided export
-instead, the SR branch alone (exported and cached next to the full graph on first use).
+instead, the SR branch alone (exported and cached next to the full graph, loaded by
+:meth:`~SgenetOnnxRestorer.prepare_guidance` or on first use).
 
 Same crop preparation and width bucketing as the torch ``sgenet`` restorer (:mod:`.bucketing`),
 so both give the same crops up to float rounding. onnxruntime runs with ``threads`` intra-op
@@ -83,7 +84,6 @@ class SgenetOnnxRestorer(Restorer):
         charset = prior_charset(config)
         if self._weights is not None and charset:  # a user's own file has no guided twin
             self.guided_by, self.prior_charset = config["prior"], charset
-            self.guided_session()  # now, not inside the first page that is guided
         self.input_name = self.session.get_inputs()[0].name
         self.output_name = self.session.get_outputs()[0].name
         self.batch_size = max(1, int(batch_size))
@@ -109,14 +109,14 @@ class SgenetOnnxRestorer(Restorer):
             return self.session.run([self.output_name], {self.input_name: batch})[0]
         steps = prior_steps(batch.shape[3], self.input_height)
         probs = np.stack([fit_steps(p, steps) for p in prior_probs])
-        return self.guided_session().run([OUTPUT_NAME], {INPUT_NAME: batch, GUIDE_NAME: probs})[0]
+        self.prepare_guidance()
+        return self._guided_session.run([OUTPUT_NAME], {INPUT_NAME: batch, GUIDE_NAME: probs})[0]
 
-    def guided_session(self):
-        """The SR-branch session (its export is cached on disk like the full graph's)."""
-        if self._guided_session is None:
+    def prepare_guidance(self) -> None:
+        """Open the SR-branch session (its export is cached on disk like the full graph's)."""
+        if self._guided_session is None and self.guided_by is not None:
             path = cached_export(self._weights, self._cache_dir, self._opset, guided=True)
             self._guided_session = self._open(path, self._device, self._threads)
-        return self._guided_session
 
     def restore(self, crops: Sequence[np.ndarray],
                 prior_probs: Sequence[np.ndarray | None] | None = None) -> list[np.ndarray]:
