@@ -1,7 +1,8 @@
 """Prior probabilities an engine provides: the recogniser's per-step character probabilities
 from the engine's own recognition pass, used by SGENet in place of running its prior again.
 
-Engines (``OcrEngine.recognize_with_probs``) use :func:`covered_steps` and :func:`reduce_probs`;
+Engines (``OcrEngine.recognize_with_probs``) use :func:`covered_steps`, :func:`columns_for` and
+:func:`reduce_probs`;
 restorers use :func:`fit_steps` to lay them out as the prior would have for a padded batch.
 
 Why it works: for RapidOCR and PaddleOCR the engine's recogniser *is* the prior (PP-OCRv4 rec).
@@ -11,6 +12,7 @@ resize to height 48 keeping the aspect ratio, so step ``t`` covers the same part
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -27,6 +29,19 @@ def covered_steps(crop_height: int, crop_width: int, total_steps: int, input_hei
     """How many of a recogniser's ``total_steps`` output steps cover a crop that it resized and
     zero-padded on the right to the batch's width (the rest read the padding)."""
     return min(total_steps, recognizer_steps(crop_height, crop_width, input_height, step_width))
+
+
+def columns_for(source: Sequence[str], target: Sequence[str]) -> list[int]:
+    """:func:`~sgenet_ocr.models.charset.charset_columns`, worked out once per pair of charsets
+    (an engine asks on every recognition call)."""
+    return _columns(tuple(source), tuple(target))
+
+
+@lru_cache(maxsize=8)
+def _columns(source: tuple[str, ...], target: tuple[str, ...]) -> list[int]:
+    from .models.charset import charset_columns
+
+    return charset_columns(source, target)
 
 
 def reduce_probs(probs: np.ndarray, columns: Sequence[int]) -> np.ndarray:

@@ -16,9 +16,8 @@ from sgenet_ocr.devices import parse_device
 from sgenet_ocr.engine import OcrEngine
 from sgenet_ocr.errors import MissingDependencyError, ModelError, UsageError
 
-from sgenet_ocr.models.charset import charset_columns
 from sgenet_ocr.models.prior_files import is_prior_model
-from sgenet_ocr.prior_probs import covered_steps, reduce_probs
+from sgenet_ocr.prior_probs import columns_for, covered_steps, reduce_probs
 
 from . import models as models_module
 
@@ -149,7 +148,6 @@ class PaddleOcrEngine(OcrEngine):
         predictor = self.recognizer.paddlex_predictor
         self._tap = DecoderTap(predictor.post_op)
         predictor.post_op = self._tap
-        self._column_cache: dict[tuple[str, ...], list[int]] = {}
         # The bundled models are the prior's own ONNX file: their probabilities can guide SGENet.
         rec_dir = chosen["rec"][1]
         self.recognizer_prior = ("ppocrv4_rec" if rec_dir and is_prior_model(Path(rec_dir) / models_module.MODEL_FILE)
@@ -188,16 +186,11 @@ class PaddleOcrEngine(OcrEngine):
         probs: list[np.ndarray | None] = [None] * len(crops)
         if len(rows) != len(crops):  # PaddleX decoded elsewhere (another thread): the prior will read
             return readings, probs
-        columns = self._columns(tuple(charset))
+        columns = columns_for(self._tap.decode.character, charset)
         for i, steps in zip(order, rows):
             if not turned[i]:
                 probs[i] = reduce_probs(steps[:covered_steps(*crops[i].shape[:2], len(steps))], columns)
         return readings, probs
-
-    def _columns(self, charset: tuple[str, ...]) -> list[int]:
-        if charset not in self._column_cache:
-            self._column_cache[charset] = charset_columns(self._tap.decode.character, charset)
-        return self._column_cache[charset]
 
     def version(self) -> str:
         from importlib.metadata import version

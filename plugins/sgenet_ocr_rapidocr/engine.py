@@ -14,9 +14,8 @@ import numpy as np
 from sgenet_ocr.devices import parse_device
 from sgenet_ocr.engine import OcrEngine
 from sgenet_ocr.errors import MissingDependencyError, ModelError, UsageError
-from sgenet_ocr.models.charset import charset_columns
 from sgenet_ocr.models.prior_files import is_prior_model
-from sgenet_ocr.prior_probs import covered_steps, reduce_probs
+from sgenet_ocr.prior_probs import columns_for, covered_steps, reduce_probs
 
 # Detection settings the engine exposes, with rapidocr-onnxruntime 1.4.4's own defaults.
 DETECT_DEFAULTS = {
@@ -98,7 +97,6 @@ class RapidOcrEngine(OcrEngine):
         self.recognizer = TextRecognizer(rec_cfg)
         # With the prior's own ONNX file the recogniser is the prior: its probabilities can guide SGENet.
         self.recognizer_prior = "ppocrv4_rec" if is_prior_model(rec_cfg["model_path"]) else None
-        self._column_cache: dict[tuple[str, ...], list[int]] = {}
 
     def detect(self, image: np.ndarray) -> list[np.ndarray]:
         boxes, _elapsed = self.detector(np.ascontiguousarray(image))
@@ -126,8 +124,8 @@ class RapidOcrEngine(OcrEngine):
         turned = [c.shape[0] >= 1.5 * c.shape[1] for c in crops]
         crops = [np.ascontiguousarray(np.rot90(c) if t else c) for c, t in zip(crops, turned)]
         rec = self.recognizer
-        channels, height, width = rec.rec_image_shape[:3]
-        columns = None if charset is None else self._columns(tuple(charset))
+        _, height, width = rec.rec_image_shape[:3]
+        columns = None if charset is None else columns_for(rec.postprocess_op.character, charset)
         readings: list[tuple[str, float]] = [("", 0.0)] * len(crops)
         probs: list[np.ndarray | None] = [None] * len(crops)
         order = np.argsort([c.shape[1] / c.shape[0] for c in crops], kind="stable")
@@ -142,11 +140,6 @@ class RapidOcrEngine(OcrEngine):
                     used = covered_steps(*crops[i].shape[:2], len(steps), height, inputs.shape[-1] // len(steps))
                     probs[i] = reduce_probs(steps[:used], columns)
         return readings, (probs if columns is not None else None)
-
-    def _columns(self, charset: tuple[str, ...]) -> list[int]:
-        if charset not in self._column_cache:
-            self._column_cache[charset] = charset_columns(self.recognizer.postprocess_op.character, charset)
-        return self._column_cache[charset]
 
     def version(self) -> str:
         from importlib.metadata import version
