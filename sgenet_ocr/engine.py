@@ -22,10 +22,17 @@ class OcrEngine:
     #: names none; ``None`` means the package default (``sgenet`` once weights are shipped).
     #: An engine whose recogniser reads the default's output worse says so here.
     preferred_restorer: str | None = None
-    #: The semantic prior (a name in :data:`sgenet_ocr.models.prior.PRIORS`) whose network this
-    #: engine's recogniser *is*. When it matches the restorer's prior, the stage reads the small
-    #: crops with :meth:`recognize_with_probs` first and hands those probabilities to SGENet, so
-    #: the prior does not run a second time. ``None``: a different recogniser (the default).
+    #: The shipped weights (a name in :data:`sgenet_ocr.models.PRETRAINED`) the SGENet restorers
+    #: use with this engine when the user names none (no ``weights=``, no ``$SGENET_WEIGHTS``):
+    #: weights fine-tuned with this engine's own recogniser reading the SR output.
+    #: ``None``: the generic weights.
+    preferred_weights: str | None = None
+    #: The semantic prior (a name in :data:`sgenet_ocr.models.prior.PRIORS`) this engine's
+    #: recognition pass stands in for: its recogniser *is* that network (RapidOCR, PaddleOCR), or
+    #: its probabilities, mapped onto the prior's charset and steps, were measured to guide as
+    #: well (EasyOCR). When it matches the restorer's prior, the stage reads the small crops with
+    #: :meth:`recognize_with_probs` first and hands those probabilities to SGENet, so the prior
+    #: does not run a second time. ``None``: cannot stand in (the default).
     recognizer_prior: str | None = None
     #: Under a keep policy that reads the original crop (the default ``confident``), a reading
     #: of it at least this confident is kept and the crop is not restored: restoring it costs
@@ -70,7 +77,8 @@ class OcrEngine:
         Returns:
             ``(readings, probs)``: ``readings`` as :meth:`recognize` returns them; ``probs`` one
             float32 ``(T, len(charset))`` array per crop, the steps that cover the crop (padding
-            steps dropped), each step renormalised over ``charset``
+            steps dropped) laid out as the prior's (PP-OCRv4: one per 8 columns at height 48,
+            :func:`sgenet_ocr.prior_probs.recognizer_steps`), each step renormalised over ``charset``
             (:func:`sgenet_ocr.models.charset.reduce_probs`), or ``None`` for "cannot" (the
             default). A crop the engine turned before reading gets ``None`` in place of its array.
         """

@@ -1,13 +1,15 @@
 """Prior probabilities an engine provides: the recogniser's per-step character probabilities
 from the engine's own recognition pass, used by SGENet in place of running its prior again.
 
-Engines (``OcrEngine.recognize_with_probs``) use :func:`covered_steps`, :func:`columns_for` and
-:func:`reduce_probs`;
+Engines (``OcrEngine.recognize_with_probs``) use :func:`covered_steps`, :func:`columns_for`,
+:func:`reduce_probs` and, when their steps are not the prior's, :func:`resample_steps`;
 restorers use :func:`fit_steps` to lay them out as the prior would have for a padded batch.
 
 Why it works: for RapidOCR and PaddleOCR the engine's recogniser *is* the prior (PP-OCRv4 rec).
 The engine reads the original crop at its own size, the prior the crop resized to 16 px; both
 resize to height 48 keeping the aspect ratio, so step ``t`` covers the same part of the word.
+EasyOCR's recogniser is another network with finer steps: its probabilities stand in for the
+prior's after :func:`resample_steps`, at a measured cost (``benchmarks/results/engine_prior_parity*``).
 """
 from __future__ import annotations
 
@@ -49,6 +51,28 @@ def reduce_probs(probs: np.ndarray, columns: Sequence[int]) -> np.ndarray:
     :class:`~sgenet_ocr.models.prior.PPOCRv4Prior` does to its own output)."""
     kept = np.asarray(probs, dtype=np.float32)[:, np.asarray(columns)]
     return kept / np.maximum(kept.sum(axis=-1, keepdims=True), np.float32(1e-8))
+
+
+def resample_steps(probs: np.ndarray, steps: int) -> np.ndarray:
+    """``(T, C)`` per-step probabilities laid out on ``steps`` rows over the same stretch of the
+    word, for a recogniser whose steps are finer or coarser than the prior's (EasyOCR: one per
+    4 columns at height 64). CTC emits each character as a spike on one step amid blanks, so
+    each row takes, over the source steps it covers, the largest probability of every character
+    and the smallest of the blank, then is renormalised: a spike survives the resampling
+    (averaging would dilute it under the blank)."""
+    probs = np.asarray(probs, dtype=np.float32)
+    if len(probs) == steps:
+        return probs
+    source = len(probs)
+    owner = np.minimum(((np.arange(source) + 0.5) * steps / source).astype(int), steps - 1)  # one row each
+    rows = np.empty((steps, probs.shape[1]), dtype=np.float32)
+    for row in range(steps):
+        window = probs[owner == row]
+        if not len(window):  # more rows than source steps: the nearest one
+            window = probs[min(int((row + 0.5) * source / steps), source - 1)][None]
+        rows[row, 1:] = window[:, 1:].max(axis=0)
+        rows[row, 0] = window[:, 0].min()
+    return rows / np.maximum(rows.sum(axis=-1, keepdims=True), np.float32(1e-8))
 
 
 def fit_steps(probs: np.ndarray, steps: int) -> np.ndarray:

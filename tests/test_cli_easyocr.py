@@ -19,6 +19,7 @@ def demo_run(tmp_path_factory, repo_root):
     out = tmp_path_factory.mktemp("demo")
     cmd = [sys.executable, "-m", "sgenet_ocr.pipeline", str(repo_root / "examples" / "street_sign.jpg"),
            "--engine", "easyocr", "--restorer", "bicubic", "--compare", "--json", str(out / "r.json"),
+           "--trust", "2",  # restore every small crop, however confidently it was read: the stage is under test
            "--annotate", str(out / "a.png"), "--save-crops", str(out / "crops")]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     return proc, out

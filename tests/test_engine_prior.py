@@ -1,6 +1,6 @@
-"""Engine-provided priors: an engine whose recogniser is SGENet's prior (RapidOCR, PaddleOCR)
-hands the probabilities of its reading of the original crop to SGENet, so the prior does not
-run a second time; other engines fall back to the prior.
+"""Engine-provided priors: an engine whose recogniser is SGENet's prior (RapidOCR, PaddleOCR),
+or stands in for it (EasyOCR), hands the probabilities of its reading of the original crop to
+SGENet, so the prior does not run a second time; other engines fall back to the prior.
 
 Real engines and the shipped weights throughout; ``prior_calls`` counts the prior's forward
 passes to prove when it runs and when it does not.
@@ -24,6 +24,7 @@ from sgenet_ocr.plugin_manager import PluginHost
 from sgenet_ocr.prior_probs import fit_steps, prior_steps
 
 PP_ENGINES = ("rapidocr", "paddleocr")
+GUIDING_ENGINES = (*PP_ENGINES, "easyocr")
 WORDS = ("Parking", "EXIT 42", "Coffee")
 
 
@@ -42,7 +43,7 @@ def host():
 
 @pytest.fixture(scope="module")
 def engines(host):
-    made = {name: host.engines.create(name) for name in PP_ENGINES}
+    made = {name: host.engines.create(name) for name in GUIDING_ENGINES}
     yield made
     for engine in made.values():
         engine.close()
@@ -131,6 +132,41 @@ def test_pp_ocr_engines_provide_probabilities_from_their_own_pass(engines, resto
         assert restorer.model.prior.decode(torch.from_numpy(p)[None])[0] == text.replace(" ", "")
 
 
+def runs(text: str) -> str:
+    """``text`` with each run of one character kept once."""
+    return "".join(ch for i, ch in enumerate(text) if i == 0 or ch != text[i - 1])
+
+
+def test_easyocr_probabilities_stand_in_for_the_priors(engines, restorer):
+    """EasyOCR's own first pass, mapped onto the prior's charset and resampled onto its steps
+    (EasyOCR has 8/3 as many): the characters it read survive as the prior would lay them out."""
+    engine = engines["easyocr"]
+    assert engine.recognizer_prior == restorer.guided_by
+    crops = word_crops()
+    readings, probs = engine.recognize_with_probs(crops, restorer.prior_charset)
+    assert readings == engine.recognize(crops)
+    batched_alone = [engine.recognize_with_probs([c], restorer.prior_charset)[1][0] for c in crops]
+    for crop, (text, _), p, alone in zip(crops, readings, probs, batched_alone):
+        assert p.dtype == np.float32 and p.shape == (prior_steps(crop.shape[1], crop.shape[0]), len(REDUCED_CHARSET))
+        assert np.allclose(p.sum(axis=1), 1.0, atol=1e-4) and np.allclose(p, alone, atol=1e-5)
+        decoded = restorer.model.prior.decode(torch.from_numpy(p)[None])[0]
+        # resampling may merge a doubled letter ("ll" -> "l"), never invent or lose another
+        assert runs(decoded) == runs(text.replace(" ", ""))
+
+
+def test_resample_steps_keeps_every_spike():
+    from sgenet_ocr.prior_probs import resample_steps
+
+    fine = np.zeros((16, 4), np.float32)
+    fine[:, 0] = 1.0
+    for step, char in ((2, 1), (7, 2), (13, 3)):  # three characters, one spike each, amid blanks
+        fine[step] = np.eye(4, dtype=np.float32)[char]
+    coarse = resample_steps(fine, 6)
+    assert coarse.shape == (6, 4) and np.allclose(coarse.sum(axis=1), 1.0)
+    assert [int(c) for c in coarse.argmax(axis=1) if c] == [1, 2, 3]
+    assert resample_steps(fine, 16) is not None and np.array_equal(resample_steps(fine, 16), fine)
+
+
 @pytest.mark.parametrize("name", PP_ENGINES)
 def test_turned_crops_get_no_probabilities(engines, restorer, name):
     engine = engines[name]
@@ -159,7 +195,7 @@ def test_rapidocr_is_the_prior_only_with_the_priors_model(host, tmp_path, monkey
 
 
 # -- the stage ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", PP_ENGINES)
+@pytest.mark.parametrize("name", GUIDING_ENGINES)
 def test_stage_uses_the_engines_probabilities_and_the_prior_never_runs(name, prior_calls):
     # trust above 1: every small crop is restored, however confidently it was read
     with Pipeline(engine=name, restorer="sgenet", trust=2.0, restorer_options={"threads": 1}) as pipe:

@@ -14,6 +14,8 @@ import numpy as np
 from sgenet_ocr.devices import parse_device
 from sgenet_ocr.engine import OcrEngine
 from sgenet_ocr.errors import MissingDependencyError, ModelError, UsageError
+from sgenet_ocr.models.charset import BLANK
+from sgenet_ocr.prior_probs import columns_for, recognizer_steps, reduce_probs, resample_steps
 
 # Detection settings the engine exposes, with easyocr's own defaults.
 DETECT_DEFAULTS = {
@@ -30,6 +32,7 @@ DETECT_DEFAULTS = {
 # easyocr's second pass: crops read with less than this confidence are read again after a
 # contrast stretch towards this target (easyocr's defaults).
 CONTRAST_THS, ADJUST_CONTRAST, FILTER_THS = 0.1, 0.5, 0.003
+STEP_COLUMNS = 4  # english_g2 gives one output step per 4 input columns (64 px tall lines)
 
 _readers: dict[tuple, object] = {}
 _readers_lock = threading.Lock()
@@ -109,10 +112,13 @@ class EasyOcrEngine(OcrEngine):
 
     name = "easyocr"
     color_order = "RGB"  # CRAFT was trained on RGB; easyocr's own file loader gives RGB
-    # ic15_words_dev, half, sgenet-onnx (benchmarks/results/trust.md): same accuracy at <= 12 px
-    # (20.8%), 31.5% of words instead of 31.4%, restoring 86% of the crops. (Tesseract's
-    # confidences trust nothing safely: every threshold cost accuracy, so it keeps None.)
-    trusted_confidence = 0.9
+    # ic15_words_dev, half, sgenet-onnx (benchmarks/results/trust.md): the best threshold
+    # measured, 31.7% of words instead of 31.4% restoring all, the same 20.8% at <= 12 px,
+    # restoring 78% of the crops (0.9: 31.5%, 86%). (Tesseract's confidences trust nothing
+    # safely: every threshold cost accuracy, so it keeps None.)
+    trusted_confidence = 0.7
+    # Its first pass's probabilities guide SGENet in place of the prior (see recognize_with_probs).
+    recognizer_prior = "ppocrv4_rec"
 
     def __init__(self, device: str = "cpu", languages: Sequence[str] = ("en",), model_dir: str | None = None,
                  quantize: bool = False, batch_size: int = 32, decoder: str = "greedy",
@@ -151,11 +157,22 @@ class EasyOcrEngine(OcrEngine):
 
     def recognize(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
         """Read crops in batches of equal padded width (same results as one call per crop)."""
+        return self._read(crops, None)[0]
+
+    def recognize_with_probs(self, crops, charset):
+        """:meth:`recognize` plus the first pass's per-step probabilities, mapped onto
+        ``charset`` and resampled onto the prior's steps (EasyOCR has 8/3 as many: one per
+        4 columns at height 64). Measured to guide SGENet as well as its own prior on
+        ``ic15_words_dev`` (``benchmarks/results/engine_prior_parity_easyocr.md``)."""
+        return self._read(crops, charset)
+
+    def _read(self, crops: Sequence[np.ndarray], charset: Sequence[str] | None):
         import cv2
         from easyocr import easyocr as easyocr_module
 
         model_height = easyocr_module.imgH
         results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+        probs: list[np.ndarray | None] = [None] * len(crops)
         buckets: dict[int, list[tuple[int, np.ndarray]]] = {}
         for index, crop in enumerate(crops):
             crop = np.ascontiguousarray(crop, dtype=np.uint8)
@@ -166,26 +183,46 @@ class EasyOcrEngine(OcrEngine):
             if prepared is not None:
                 line, padded_width = prepared
                 buckets.setdefault(padded_width, []).append((index, line))
+        columns = None if charset is None else columns_for([BLANK, *self.reader.character], charset)
         for padded_width, items in sorted(buckets.items()):
             for start in range(0, len(items), self.batch_size):
                 chunk = items[start:start + self.batch_size]
-                for index, text, confidence in self._read_batch(chunk, padded_width, model_height):
+                read, steps = self._read_batch(chunk, padded_width, model_height, keep_steps=columns is not None)
+                for k, ((index, text, confidence), (_, line)) in enumerate(zip(read, chunk)):
                     results[index] = (text, confidence)
-        return results
+                    if steps is not None:
+                        probs[index] = self._prior_steps(steps[k], line.shape[1], crops[index].shape[:2], columns)
+        return results, (probs if columns is not None else None)
 
-    def _read_batch(self, items, padded_width: int, model_height: int):
-        """Run easyocr's recogniser (both its passes) on lines that share a padded width."""
+    @staticmethod
+    def _prior_steps(steps: np.ndarray, line_width: int, crop_shape, columns) -> np.ndarray:
+        """One crop's first-pass steps -> the prior's charset and step layout."""
+        used = min(len(steps), max(1, math.ceil(line_width / STEP_COLUMNS)))  # the rest read padding
+        return resample_steps(reduce_probs(steps[:used], columns), recognizer_steps(*crop_shape))
+
+    def _read_batch(self, items, padded_width: int, model_height: int, keep_steps: bool = False):
+        """Run easyocr's recogniser (both its passes) on lines that share a padded width;
+        with ``keep_steps``, also the first pass's per-step probabilities, in item order."""
         from easyocr.recognition import get_text
 
         reader = self.reader
-        with warnings.catch_warnings():
-            # easyocr asks the DataLoader for pinned memory even on CPU-only machines
-            warnings.filterwarnings("ignore", message=".*pin_memory.*")
-            read = get_text(reader.character, model_height, padded_width, reader.recognizer, reader.converter,
-                            items, self._ignored_characters(), self.decoder, self.beam_width, len(items),
-                            CONTRAST_THS, ADJUST_CONTRAST, FILTER_THS, 0, reader.device)
+        outputs = []
+        tap = reader.recognizer.register_forward_hook(lambda _m, _i, out: outputs.append(out)) if keep_steps else None
+        try:
+            with warnings.catch_warnings():
+                # easyocr asks the DataLoader for pinned memory even on CPU-only machines
+                warnings.filterwarnings("ignore", message=".*pin_memory.*")
+                read = get_text(reader.character, model_height, padded_width, reader.recognizer, reader.converter,
+                                items, self._ignored_characters(), self.decoder, self.beam_width, len(items),
+                                CONTRAST_THS, ADJUST_CONTRAST, FILTER_THS, 0, reader.device)
+        finally:
+            if tap is not None:
+                tap.remove()
         # get_text carries each item's first element through; we passed the crop index there
-        return [(index, text, float(confidence)) for index, text, confidence in read]
+        read = [(index, text, float(confidence)) for index, text, confidence in read]
+        # The first call is the first pass over every item at once (one batch of len(items)).
+        steps = outputs[0].float().softmax(-1).cpu().numpy() if outputs else None
+        return read, steps
 
     def _ignored_characters(self) -> str:
         """Characters the model knows but the chosen languages (or the allowlist) exclude."""
