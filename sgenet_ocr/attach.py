@@ -38,7 +38,8 @@ def attach(target: T, restorer: str | None = None, min_height: float = DEFAULT_M
                               threads=threads, restorer_options=restorer_options)
     check_stage_settings(host, options)  # the cheap checks first, as Pipeline does
     _check_attachable(host, target, kind)  # and the type, before the restorer loads (seconds for sgenet)
-    stage = build_stage(host, options)
+    # The defaults of our engine for this object type (preferred restorer, matched weights).
+    stage = build_stage(host, options, host.call("attached_engine", target=target))
     detach(target)
     undo = host.call("attach_stage", target=target, stage=stage)
     if undo is None:

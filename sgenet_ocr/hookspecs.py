@@ -128,6 +128,23 @@ def page_done(page: Page, options: StageOptions) -> None:
 
 
 @hookspec(firstresult=True)
+def attached_engine(target: Any) -> type | None:
+    """The engine class of this plugin that stands for a user's own engine object.
+
+    :func:`sgenet_ocr.attach` applies that class's defaults (``preferred_restorer``,
+    ``preferred_weights``) to the stage it attaches, as a pipeline does with the engine.
+
+    Args:
+        target: the user's object, as for :func:`attach_stage`.
+
+    Returns:
+        An :class:`~sgenet_ocr.engine.OcrEngine` subclass (not an instance: nothing loads), or
+        ``None`` if this plugin does not know the object's type. firstresult: the first
+        plugin that recognises it wins.
+    """
+
+
+@hookspec(firstresult=True)
 def attach_stage(target: Any, stage: RestorationStage) -> Callable[[], None] | None:
     """Attach the restoration stage to a user's own engine object (:func:`sgenet_ocr.attach`).
 

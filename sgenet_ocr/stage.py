@@ -98,6 +98,15 @@ def default_restorer() -> str:
     return "sgenet" if ships_weights("sgenet") or env_weights() else "bicubic"
 
 
+def _takes_default_weights(host, options: StageOptions) -> bool:
+    """The chosen restorer takes ``weights`` and the user named none."""
+    from .models import env_weights
+    from .registry import takes_option
+
+    return ("weights" not in options.restorer_options and not env_weights()
+            and takes_option(host.restorers.factory(options.restorer), "weights"))
+
+
 def check_stage_settings(host, options: StageOptions) -> None:
     """The cheap checks of :func:`build_stage`, run before anything heavy loads: a device that
     exists here and (when named) a known restorer, listing the known ones. (``min_height``,
@@ -109,14 +118,21 @@ def check_stage_settings(host, options: StageOptions) -> None:
         host.restorers.factory(options.restorer)
 
 
-def build_stage(host, options: StageOptions, preferred: str | None = None) -> RestorationStage:
+def build_stage(host, options: StageOptions, engine=None) -> RestorationStage:
     """Create the restorer and the stage around it.
 
-    The restorer is ``options.restorer``, else ``preferred`` (the engine's choice), else
-    :func:`default_restorer`; the stage's options name the one used.
+    ``engine``: the engine (an instance or its class) whose defaults apply where the user chose
+    nothing: the restorer is ``options.restorer``, else the engine's ``preferred_restorer``,
+    else :func:`default_restorer`; a restorer that takes ``weights`` gets the engine's
+    ``preferred_weights`` unless the user named weights (option or ``$SGENET_WEIGHTS``). The
+    stage's options name the restorer and weights used.
     """
     check_stage_settings(host, options)
+    preferred = getattr(engine, "preferred_restorer", None)
     options = options.replace(restorer=options.restorer or preferred or default_restorer())
+    matched = getattr(engine, "preferred_weights", None)
+    if matched and _takes_default_weights(host, options):
+        options = options.replace(restorer_options={**options.restorer_options, "weights": matched})
     restorer_options = host.restorers.with_threads(options.restorer, options.restorer_options, options.threads)
     restorer = host.restorers.create(options.restorer, device=options.device, **restorer_options)
     return RestorationStage(host, restorer, options)

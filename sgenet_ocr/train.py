@@ -43,7 +43,8 @@ DEFAULT_CONFIG = Path(__file__).parent / "configs" / "sgenet_default.yaml"
 EXPORT_NAME = "sgenet_x2.safetensors"
 BEST_NAME = "best_" + EXPORT_NAME  # the EMA weights of the best validation so far
 LOG_FIELDS = ["kind", "step", "minutes", "lr", "loss", "pixel", "ctc", "distill", "sec_per_step",
-              "val_l1", "val_psnr", "val_acc_sr", "val_acc_bicubic", "val_acc_hr", "samples_per_s"]
+              "val_l1", "val_psnr", "val_acc_sr", "val_acc_bicubic", "val_acc_hr", "samples_per_s",
+              "val_select", "val_engines"]
 
 
 # ----------------------------------------------------------------------------- configuration
@@ -175,6 +176,18 @@ class TextFocus:
         return torch.tensor([bool(word_correct(t, l)) for t, l in zip(texts, labels)])
 
 
+def make_optimizer(params, tcfg: dict) -> torch.optim.Optimizer:
+    """``train.optimizer`` adamw (default) or adam (LEMMA/SGENet use Adam, beta1 0.5), with
+    ``train.betas``."""
+    kind = tcfg.get("optimizer", "adamw")
+    options = {"lr": tcfg["lr"], "weight_decay": tcfg["weight_decay"], "betas": tuple(tcfg.get("betas", (0.9, 0.999)))}
+    if kind == "adamw":
+        return torch.optim.AdamW(params, **options)
+    if kind == "adam":
+        return torch.optim.Adam(params, **options)
+    raise UsageError(f"train.optimizer must be adamw or adam, not {kind!r}")
+
+
 def pixel_loss(sr: torch.Tensor, hr: torch.Tensor, kind: str) -> torch.Tensor:
     if kind == "l1":
         return F.l1_loss(sr, hr)
@@ -233,8 +246,7 @@ class Trainer:
             p.requires_grad_(False)
         self.trainable = {n: p for n, p in self.model.named_parameters() if id(p) not in prior_ids}
         tcfg = cfg["train"]
-        self.optimizer = torch.optim.AdamW(self.trainable.values(), lr=tcfg["lr"],
-                                           weight_decay=tcfg["weight_decay"])
+        self.optimizer = make_optimizer(self.trainable.values(), tcfg)
         self.ema = Ema(self.trainable, tcfg["ema_decay"])
         # The recogniser of the text-focus losses and of validation: the model's own prior, or an
         # engine's recogniser (loss.recogniser) for weights matched to that engine.
@@ -255,15 +267,22 @@ class Trainer:
             raise UsageError(f"loss.text_on must be 'all' or 'legible', not {cfg['loss']['text_on']!r}")
         self.step, self.minutes_before = 0, 0.0
         self.val_result: dict = {}
-        self.best_acc = -1.0  # the prior's validation accuracy on the SR output, best so far
+        self.best_score = -1.0  # the validation selection score of the best weights so far
+        vcfg = cfg.get("validation") or {}
+        # Engines that judge checkpoints (checkpoint_selection); none: the recogniser's accuracy.
+        self.judges = None
+        if vcfg.get("readers"):
+            from .checkpoint_selection import EngineJudges
+
+            self.judges = EngineJudges(vcfg["readers"], vcfg.get("max_height", 12)) or None
         if resume and (out / "last.pt").is_file():
             self._load_checkpoint(out / "last.pt")
 
         degrade = DegradeConfig.from_dict(cfg["data"].get("degrade"))
         train_crops, val_crops = build_crops(cfg)
         self.train_set = PairDataset(train_crops, degrade)
-        self.val_batches = validation_batches(PairDataset(val_crops, degrade), tcfg["batch_size"],
-                                              cfg["seed"])
+        self.val_batches = validation_batches(PairDataset(val_crops, degrade, keep_native=bool(self.judges)),
+                                              tcfg["batch_size"], cfg["seed"])
         self.sampler = WidthBucketSampler(self.train_set.aspect_widths(), tcfg["batch_size"],
                                           seed=cfg["seed"], width_budget=tcfg.get("batch_width_budget"),
                                           textzoom_fraction=cfg["data"]["textzoom_fraction"],
@@ -303,7 +322,7 @@ class Trainer:
             "model": {k: v for k, v in self.model.state_dict().items()},
             "ema": self.ema.shadow, "optimizer": self.optimizer.state_dict(),
             "step": self.step, "minutes": self.minutes(), "config": self.cfg,
-            "validation": self.val_result, "best_acc": self.best_acc,
+            "validation": self.val_result, "best_score": self.best_score,
         }
         tmp = self.out / "last.pt.tmp"
         torch.save(state, tmp)
@@ -318,7 +337,7 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.step, self.minutes_before = int(state["step"]), float(state["minutes"])
         self.val_result = state.get("validation") or {}
-        self.best_acc = state.get("best_acc", -1.0)
+        self.best_score = state.get("best_score", state.get("best_acc", -1.0))
         print(f"resumed from {path} at step {self.step} ({self.minutes_before:.1f} min)", flush=True)
 
     def export(self, name: str = EXPORT_NAME) -> str:
@@ -351,10 +370,14 @@ class Trainer:
     # -- validation
     @torch.no_grad()
     def validate(self) -> dict:
-        """EMA model on the held-out pairs: L1, PSNR and the prior's word accuracy."""
+        """EMA model on the held-out pairs: L1, PSNR, the recogniser's word accuracy and, with
+        ``validation.readers``, the engines' accuracies and the selection score (``select``)."""
+        from .checkpoint_selection import to_images
+
         self.model.eval()
         self.ema.swap()
         l1s, psnrs, hits = [], [], {"sr": [], "bicubic": [], "hr": []}
+        images: dict[str, list] = {"sr": [], "identity": [], "bicubic": [], "hr": []}
         try:
             for batch in self.val_batches:
                 lr, hr = batch["lr"].to(self.device), batch["hr"].to(self.device)
@@ -363,11 +386,17 @@ class Trainer:
                 l1s.append(F.l1_loss(sr, hr).item())
                 mse = ((sr - hr) ** 2).flatten(1).mean(1).clamp_min(1e-10)
                 psnrs.extend((10 * torch.log10(1 / mse)).tolist())
-                for key, images in (("sr", sr), ("bicubic", bic), ("hr", hr)):
+                for key, batch_images in (("sr", sr), ("bicubic", bic), ("hr", hr)):
                     if key != "sr" and self.val_result.get("acc_" + key) is not None:
                         continue  # the baselines do not change between validations
-                    texts = _decoded_texts(self.text.prior.decode(self.text.prior(images)))
+                    texts = _decoded_texts(self.text.prior.decode(self.text.prior(batch_images)))
                     hits[key].extend(v for v in map(word_correct, texts, batch["label"]) if v is not None)
+                if self.judges:
+                    images["sr"] += to_images(sr)
+                    if not self.judges.baselines:
+                        images["bicubic"] += to_images(bic)
+                        images["hr"] += to_images(hr)
+                        images["identity"] += batch["native"]
         finally:
             self.ema.swap()
             self.model.train()
@@ -375,6 +404,17 @@ class Trainer:
         result = {"step": self.step, "l1": float(np.mean(l1s)), "psnr": float(np.mean(psnrs))}
         for key, values in hits.items():
             result["acc_" + key] = float(np.mean(values)) if values else self.val_result.get("acc_" + key)
+        result["select"] = result["acc_sr"]
+        if self.judges:
+            labels = [label for batch in self.val_batches for label in batch["label"]]
+            heights = [native.shape[0] for batch in self.val_batches for native in batch["native"]]
+            if not self.judges.baselines:
+                self.judges.measure_baselines(images, labels, heights)
+            engines = self.judges.accuracies(images["sr"], labels, heights)
+            result.update(engines=engines, baselines=self.judges.baselines,
+                          select=self.judges.score(engines),
+                          selected_by=f"mean accuracy of {', '.join(engines)} on LR text <= "
+                                      f"{self.judges.max_height} px")
         self.val_result = result
         return result
 
@@ -467,6 +507,8 @@ class Trainer:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+            if self.judges:
+                self.judges.close()
 
     def _run(self) -> dict:
         tcfg, logcfg = self.cfg["train"], self.cfg["log"]
@@ -520,15 +562,17 @@ class Trainer:
         return result
 
     def _report_val(self, result: dict) -> None:
-        if result["acc_sr"] > self.best_acc:  # keep the best weights: a late step can be worse
-            self.best_acc = result["acc_sr"]
+        if result["select"] > self.best_score:  # keep the best weights: a late step can be worse
+            self.best_score = result["select"]
             self.export(BEST_NAME)
+        engines = self.judges.summary(result["engines"]) if self.judges else ""
         self._log({"kind": "val", "step": self.step, "minutes": self.minutes(),
                    "val_l1": result["l1"], "val_psnr": result["psnr"], "val_acc_sr": result["acc_sr"],
-                   "val_acc_bicubic": result["acc_bicubic"], "val_acc_hr": result["acc_hr"]})
+                   "val_acc_bicubic": result["acc_bicubic"], "val_acc_hr": result["acc_hr"],
+                   "val_select": result["select"], "val_engines": engines})
         tqdm.write(f"[val step {self.step}] l1 {result['l1']:.4f} psnr {result['psnr']:.2f} "
                    f"prior acc: sr {result['acc_sr']:.3f} bicubic {result['acc_bicubic']:.3f} "
-                   f"hr {result['acc_hr']:.3f}")
+                   f"hr {result['acc_hr']:.3f}" + (f" | select {result['select']:.3f}: {engines}" if engines else ""))
         sys.stdout.flush()
 
 

@@ -107,6 +107,21 @@ def test_hook_only_restores_small_text_and_keeps_word_boxes(user_engine, tmp_pat
             assert (pts[:, 0] >= box[:, 0].min() - 3).all() and (pts[:, 0] <= box[:, 0].max() + 3).all()
 
 
+def test_hook_uses_the_engines_defaults_for_the_users_object(user_engine):
+    """attach() with no restorer named: the rapidocr engine's measured preference (and its
+    matched weights, when it declares some), as a Pipeline would use."""
+    from sgenet_ocr_rapidocr.engine import RapidOcrEngine
+
+    sgenet_ocr.hook(user_engine, min_height=35)
+    try:
+        stage = user_engine._sgenet_ocr_stage
+        assert stage.host.call("attached_engine", target=user_engine) is RapidOcrEngine
+        assert stage.options.restorer == RapidOcrEngine.preferred_restorer
+        assert stage.options.restorer_options.get("weights") == RapidOcrEngine.preferred_weights
+    finally:
+        sgenet_ocr.unhook(user_engine)
+
+
 def test_hook_refuses_unknown_objects():
     with pytest.raises(sgenet_ocr.errors.UsageError):
         sgenet_ocr.hook(object(), restorer="bicubic")

@@ -217,3 +217,67 @@ def test_attach_reuses_one_host_and_names_the_users_object(tmp_path, monkeypatch
     assert toy._sgenet_ocr_stage.options.restorer == "identity"
     sgenet_ocr.detach(toy)
     assert not hasattr(toy, "_sgenet_ocr_stage")
+
+
+@pytest.fixture
+def matched_weights(tmp_path, monkeypatch):
+    """A second shipped-weights entry (a tiny model saved beside the test), as engine-matched
+    weights would be: ``PRETRAINED["sgenet-matched"]``."""
+    from sgenet_ocr import models
+    from sgenet_ocr.models import PretrainedConfig, create_model, save_weights
+
+    monkeypatch.delenv(models.WEIGHTS_ENV, raising=False)
+    path = tmp_path / "sgenet_matched.safetensors"
+    digest = save_weights(create_model("sgenet", channels=16, guidance_dim=16, num_blocks=1), path)
+    monkeypatch.setitem(models.PRETRAINED, "sgenet-matched", PretrainedConfig("sgenet-matched", weights_file=str(path)))
+    return digest
+
+
+def test_engine_preferred_weights_are_the_default_and_the_users_choice_wins(matched_weights, monkeypatch):
+    from sgenet_ocr.models import PRETRAINED, WEIGHTS_ENV
+
+    prefers = {"preferred_restorer": "sgenet", "preferred_weights": "sgenet-matched"}
+    with Pipeline(engine="sizer", plugins=[FAKE], engine_options=prefers) as pipe:
+        assert pipe.stage.restorer.weights_sha256 == matched_weights
+        assert pipe.stage.options.restorer_options["weights"] == "sgenet-matched"  # reports name them
+    with Pipeline(engine="sizer", plugins=[FAKE], engine_options=prefers, restorer_options={"weights": "sgenet"}) as pipe:
+        assert pipe.stage.restorer.weights_sha256 == PRETRAINED["sgenet"].sha256
+    with Pipeline(engine="sizer", plugins=[FAKE], engine_options=prefers, restorer="bicubic") as pipe:
+        assert "weights" not in pipe.stage.options.restorer_options  # bicubic takes no weights
+    monkeypatch.setenv(WEIGHTS_ENV, "sgenet")
+    with Pipeline(engine="sizer", plugins=[FAKE], engine_options=prefers) as pipe:
+        assert pipe.stage.restorer.weights_sha256 == PRETRAINED["sgenet"].sha256
+
+
+def test_attach_applies_the_defaults_of_the_engine_behind_the_object(tmp_path, monkeypatch, matched_weights):
+    import importlib
+
+    import sgenet_ocr
+
+    (tmp_path / "toy_engine3.py").write_text(textwrap.dedent("""
+        from sgenet_ocr import hookimpl
+        from sgenet_ocr.engine import OcrEngine
+
+        class Toy:
+            pass
+
+        class ToyEngine(OcrEngine):
+            preferred_restorer = "sgenet"
+            preferred_weights = "sgenet-matched"
+
+        @hookimpl
+        def attached_engine(target):
+            return ToyEngine if isinstance(target, Toy) else None
+
+        @hookimpl
+        def attach_stage(target, stage):
+            return (lambda: None) if isinstance(target, Toy) else None
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    toy = importlib.import_module("toy_engine3").Toy()
+    sgenet_ocr.attach(toy, plugins=["toy_engine3"])
+    assert toy._sgenet_ocr_stage.options.restorer == "sgenet"
+    assert toy._sgenet_ocr_stage.restorer.weights_sha256 == matched_weights
+    sgenet_ocr.attach(toy, restorer="bicubic", plugins=["toy_engine3"])  # the user's choice wins
+    assert toy._sgenet_ocr_stage.options.restorer == "bicubic"
+    sgenet_ocr.detach(toy)

@@ -47,7 +47,7 @@ def _settings(word_folder: Path) -> list[str]:
     return [f"data.train=[{word_folder}]", "data.val_count=4", "data.num_workers=0",
             "data.textzoom_fraction=0", "data.min_hr_height=16", "data.degrade.max_lr_width=32",
             f"model.kwargs={TINY_MODEL}", "train.batch_size=8", "train.warmup_steps=1",
-            "log.log_every_steps=1", "threads=1", "device=cpu"]
+            "log.log_every_steps=1", "threads=1", "device=cpu", "validation.readers=[]"]
 
 
 @pytest.mark.slow
@@ -162,3 +162,48 @@ def test_engine_matched_training_reads_with_the_engines_recogniser(tmp_path, wor
     parts = trainer.train_step(next(iter(trainer.loader)))
     assert "ctc" in parts and all(v == v for v in parts.values())
     assert trainer.validate()["acc_hr"] is not None
+
+
+@pytest.mark.slow
+def test_engines_judge_checkpoints_on_small_text(tmp_path, word_folder):
+    """validation.readers: real engines read the SR output; the best checkpoint is the one with
+    the highest mean engine accuracy on small LR text, and each engine's identity / bicubic / HR
+    bar is measured once. An engine that is not installed is left out, not fatal."""
+    settings = _settings(word_folder) + ["loss.ctc_weight=0", "data.val_count=6",
+                                         "validation.readers=[tesseract, ppocr, no_such_engine]",
+                                         "validation.max_height=12"]
+    trainer = Trainer(load_config(None, settings), tmp_path / "judged")
+    assert set(trainer.judges.engines) == {"tesseract", "ppocr"}
+    assert trainer.judges.skipped == {"no_such_engine": "not installed"}
+    natives = [n for batch in trainer.val_batches for n in batch["native"]]
+    assert all(8 <= n.shape[0] <= 16 and n.dtype.name == "uint8" for n in natives)  # 32 / f, f in [2, 4]
+
+    first = trainer.validate()
+    assert set(first["engines"]) == {"tesseract", "ppocr"}
+    for name, acc in first["engines"].items():
+        assert 0.0 <= acc["small"] <= 1.0 and acc["n_small"] == sum(n.shape[0] <= 12 for n in natives)
+        assert set(first["baselines"][name]) == {"identity", "bicubic", "hr"}
+    assert first["select"] == pytest.approx(sum(a["small"] for a in first["engines"].values()) / 2)
+    # HR is what the engines read best: on rendered words both read most HR crops.
+    assert all(first["baselines"][n]["hr"]["all"] >= 0.5 for n in first["engines"])
+
+    trainer._report_val(first)
+    best = tmp_path / "judged" / "best_sgenet_x2.json"
+    assert best.is_file() and trainer.best_score == first["select"]
+    before = best.stat().st_mtime_ns
+    trainer._report_val({**first, "select": first["select"] - 0.01})  # worse: best weights stay
+    assert best.stat().st_mtime_ns == before
+    with open(tmp_path / "judged" / "log.csv") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["kind"] == "val"]
+    assert "tesseract" in rows[0]["val_engines"] and float(rows[0]["val_select"]) == pytest.approx(first["select"])
+
+
+def test_optimizer_follows_the_config(tmp_path, word_folder):
+    from sgenet_ocr.train import make_optimizer
+
+    params = [torch.nn.Parameter(torch.zeros(2))]
+    adam = make_optimizer(params, {"lr": 1e-3, "weight_decay": 0.0, "optimizer": "adam", "betas": [0.5, 0.999]})
+    assert type(adam) is torch.optim.Adam and adam.param_groups[0]["betas"] == (0.5, 0.999)
+    assert type(make_optimizer(params, {"lr": 1e-3, "weight_decay": 0.0})) is torch.optim.AdamW
+    with pytest.raises(UsageError, match="optimizer"):
+        make_optimizer(params, {"lr": 1e-3, "weight_decay": 0.0, "optimizer": "sgd"})

@@ -42,6 +42,17 @@ def register_engines(register):
 
 
 @hookimpl
+def attached_engine(target):
+    from .attach import is_easyocr_reader
+
+    if not is_easyocr_reader(target):
+        return None
+    from .engine import EasyOcrEngine
+
+    return EasyOcrEngine
+
+
+@hookimpl
 def attach_stage(target, stage):
     from .attach import attach_to_reader, is_easyocr_reader
 

@@ -50,6 +50,17 @@ def register_engines(register):
 
 
 @hookimpl
+def attached_engine(target):
+    from .attach import is_paddleocr
+
+    if not is_paddleocr(target):
+        return None
+    from .engine import PaddleOcrEngine
+
+    return PaddleOcrEngine
+
+
+@hookimpl
 def attach_stage(target, stage):
     from .attach import attach_to_paddleocr, is_paddleocr
 

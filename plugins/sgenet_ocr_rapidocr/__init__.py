@@ -46,6 +46,17 @@ def register_engines(register):
 
 
 @hookimpl
+def attached_engine(target):
+    from .attach import is_rapidocr
+
+    if not is_rapidocr(target):
+        return None
+    from .engine import RapidOcrEngine
+
+    return RapidOcrEngine
+
+
+@hookimpl
 def attach_stage(target, stage):
     from .attach import attach_to_rapidocr, is_rapidocr
 

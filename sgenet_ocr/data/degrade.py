@@ -99,6 +99,13 @@ def camera_damage(small: np.ndarray, rng: np.random.Generator, cfg: DegradeConfi
 
 def make_lr(image: np.ndarray, lr_width: int, rng: np.random.Generator, cfg: DegradeConfig) -> np.ndarray:
     """A realistic LR version of ``image`` at ``lr_height`` x ``lr_width`` (see module doc)."""
+    return make_lr_and_native(image, lr_width, rng, cfg)[0]
+
+
+def make_lr_and_native(image: np.ndarray, lr_width: int, rng: np.random.Generator,
+                       cfg: DegradeConfig) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`make_lr` plus the damaged word at its native small size (``32 / f`` px tall): what
+    a camera delivered, which an engine reads as is when nothing restores it (identity)."""
     factor = float(rng.uniform(cfg.min_factor, cfg.max_factor))
     scale = cfg.hr_height / cfg.lr_height
     small_h = max(2, int(round(cfg.hr_height / factor)))
@@ -108,7 +115,7 @@ def make_lr(image: np.ndarray, lr_width: int, rng: np.random.Generator, cfg: Deg
     # Always drawn, so the rest of the random stream does not depend on clean_prob.
     if rng.random() >= cfg.clean_prob:
         small = camera_damage(small, rng, cfg)
-    return _resize(small, lr_width, cfg.lr_height, Image.Resampling.BICUBIC)
+    return _resize(small, lr_width, cfg.lr_height, Image.Resampling.BICUBIC), small
 
 
 def make_pair(

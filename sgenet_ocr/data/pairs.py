@@ -14,7 +14,7 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from .crops import Crop
-from .degrade import DegradeConfig, aspect_lr_width, make_hr, make_lr
+from .degrade import DegradeConfig, aspect_lr_width, make_hr, make_lr_and_native
 
 TEXTZOOM_LR_WIDTH = 64
 
@@ -27,9 +27,10 @@ def to_tensor(image: np.ndarray) -> torch.Tensor:
 class PairDataset(Dataset):
     """Indexed by ``(crop index, lr width, sample seed)`` tuples from the sampler."""
 
-    def __init__(self, crops: Sequence[Crop], cfg: DegradeConfig):
+    def __init__(self, crops: Sequence[Crop], cfg: DegradeConfig, keep_native: bool = False):
         self.crops = list(crops)
         self.cfg = cfg
+        self.keep_native = keep_native  # validation: items also carry the native-size LR word
 
     def __len__(self) -> int:
         return len(self.crops)
@@ -41,9 +42,12 @@ class PairDataset(Dataset):
         index, lr_width, seed = key
         crop = self.crops[index]
         rng = np.random.default_rng(seed)
-        lr = make_lr(crop.image, lr_width, rng, self.cfg)
+        lr, native = make_lr_and_native(crop.image, lr_width, rng, self.cfg)
         hr = make_hr(crop.image, lr_width, self.cfg)
-        return {"lr": to_tensor(lr), "hr": to_tensor(hr), "label": crop.label}
+        item = {"lr": to_tensor(lr), "hr": to_tensor(hr), "label": crop.label}
+        if self.keep_native:
+            item["native"] = native
+        return item
 
 
 class WidthBucketSampler(Sampler):
@@ -107,4 +111,5 @@ def collate(items: list[dict]) -> dict:
         "lr": torch.stack([it["lr"] for it in items]),
         "hr": torch.stack([it["hr"] for it in items]),
         "label": [it["label"] for it in items],
+        **({"native": [it["native"] for it in items]} if "native" in items[0] else {}),
     }

@@ -104,7 +104,7 @@ class Pipeline:
         engine_options = self.host.engines.with_threads(options.engine, options.engine_options, options.threads)
         self.engine = self.host.engines.create(options.engine, **engine_options)
         try:
-            self.stage = build_stage(self.host, options, getattr(self.engine, "preferred_restorer", None))
+            self.stage = build_stage(self.host, options, self.engine)
             # The prior's charset when the engine's own reading guides the restorer (else None).
             self.guidance = self.stage.guidance_charset(self.engine)
             if self.guidance is not None:

@@ -16,6 +16,7 @@ class SizerEngine(OcrEngine):
     def __init__(self, **options):
         self.options = options
         self.preferred_restorer = options.get("preferred_restorer")
+        self.preferred_weights = options.get("preferred_weights")
         self.seen_orders = []
 
     def detect(self, image):
