@@ -290,6 +290,7 @@ class Trainer:
         workers = int(cfg["data"].get("num_workers", 0))
         self.loader = DataLoader(self.train_set, batch_sampler=self.sampler, collate_fn=collate,
                                  num_workers=workers, persistent_workers=workers > 0,
+                                 worker_init_fn=_leave_stop_signals_to_the_trainer if workers > 0 else None,
                                  pin_memory=on_gpu,
                                  prefetch_factor=4 if workers > 0 else None)
         self.n_train, self.n_val = len(train_crops), len(val_crops)
@@ -404,7 +405,7 @@ class Trainer:
         result = {"step": self.step, "l1": float(np.mean(l1s)), "psnr": float(np.mean(psnrs))}
         for key, values in hits.items():
             result["acc_" + key] = float(np.mean(values)) if values else self.val_result.get("acc_" + key)
-        result["select"] = result["acc_sr"]
+        result.update(select=result["acc_sr"], selected_by=f"{self.text.prior.name} accuracy on all validation crops")
         if self.judges:
             labels = [label for batch in self.val_batches for label in batch["label"]]
             heights = [native.shape[0] for batch in self.val_batches for native in batch["native"]]
@@ -574,6 +575,14 @@ class Trainer:
                    f"prior acc: sr {result['acc_sr']:.3f} bicubic {result['acc_bicubic']:.3f} "
                    f"hr {result['acc_hr']:.3f}" + (f" | select {result['select']:.3f}: {engines}" if engines else ""))
         sys.stdout.flush()
+
+
+def _leave_stop_signals_to_the_trainer(_worker_id: int) -> None:
+    """In each data-loader worker: ignore SIGINT/SIGTERM. Ctrl-C or ``kill -- -PGID`` signals
+    the whole process group; a worker that died of it would crash the trainer mid-step instead
+    of letting it save and stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _lineage(init) -> dict | None:

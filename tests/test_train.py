@@ -207,3 +207,33 @@ def test_optimizer_follows_the_config(tmp_path, word_folder):
     assert type(make_optimizer(params, {"lr": 1e-3, "weight_decay": 0.0})) is torch.optim.AdamW
     with pytest.raises(UsageError, match="optimizer"):
         make_optimizer(params, {"lr": 1e-3, "weight_decay": 0.0, "optimizer": "sgd"})
+
+
+@pytest.mark.slow
+def test_a_signal_to_the_whole_process_group_stops_training_cleanly(tmp_path, word_folder):
+    """Ctrl-C (or ``kill -- -PGID``) reaches the data-loader workers too: they leave it to the
+    trainer, which saves, exports and exits 0 instead of crashing on a dead worker."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    settings = [s for s in _settings(word_folder) if not s.startswith("data.num_workers")]
+    args = [sys.executable, "-m", "sgenet_ocr.train", "--out", str(out), "--max-minutes", "10"]
+    args += [a for s in settings + ["data.num_workers=1", "loss.ctc_weight=0", "log.log_every_steps=1"]
+             for a in ("--set", s)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not ((out / "log.csv").is_file()
+                                                    and "train," in (out / "log.csv").read_text()):
+            time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGTERM)  # the trainer and its worker alike
+        _, err = proc.communicate(timeout=240)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    assert (out / "last.pt").is_file() and (out / "sgenet_x2.safetensors").is_file()
