@@ -112,12 +112,16 @@ def test_hook_uses_the_engines_defaults_for_the_users_object(user_engine):
     matched weights, when it declares some), as a Pipeline would use."""
     from sgenet_ocr_rapidocr.engine import RapidOcrEngine
 
+    from sgenet_ocr.models import PRETRAINED
+
     sgenet_ocr.hook(user_engine, min_height=35)
     try:
         stage = user_engine._sgenet_ocr_stage
         assert stage.host.call("attached_engine", target=user_engine) is RapidOcrEngine
         assert stage.options.restorer == RapidOcrEngine.preferred_restorer
-        assert stage.options.restorer_options.get("weights") == RapidOcrEngine.preferred_weights
+        sgenet_ocr.hook(user_engine, restorer="sgenet", min_height=35)
+        weights = user_engine._sgenet_ocr_stage.restorer.weights_sha256
+        assert weights == PRETRAINED[RapidOcrEngine.preferred_weights or "sgenet"].sha256
     finally:
         sgenet_ocr.unhook(user_engine)
 

@@ -29,3 +29,30 @@ def test_trained_model_is_not_plain_bicubic():
     bicubic = torch.nn.functional.interpolate(lr, scale_factor=2, mode="bicubic", align_corners=False).clamp(0, 1)
     assert sr.shape == (2, 3, 32, 128)
     assert (sr - bicubic).abs().mean() > 1e-3  # the learned correction is really there
+
+
+def test_every_named_weights_file_is_shipped_verified_and_trained():
+    """Each PRETRAINED entry (generic and engine-matched) has its file and sha256 sidecar, loads
+    into the same architecture, and differs from the generic weights (a real fine-tune)."""
+    generic = create_model("sgenet", pretrained=True).state_dict()
+    for name in PRETRAINED:
+        assert has_pretrained(name), name
+        model = create_model("sgenet", pretrained=name)
+        side = json.loads(PRETRAINED[name].weights_path.with_suffix(".json").read_text())
+        assert side["metadata"]["steps"] > 0
+        if name != "sgenet":
+            assert side["metadata"]["init_from"]["sha256"] == PRETRAINED["sgenet"].sha256  # fine-tuned from it
+            assert any(not torch.equal(v, generic[k]) for k, v in model.state_dict().items() if k in generic)
+
+
+def test_pp_ocr_engines_pick_their_matched_weights_and_the_user_can_name_others():
+    from sgenet_ocr import Pipeline
+
+    for engine in ("rapidocr", "paddleocr"):
+        with Pipeline(engine=engine, restorer="sgenet") as pipe:
+            assert pipe.engine.preferred_weights == "sgenet-ppocr"
+            assert pipe.stage.restorer.weights_sha256 == PRETRAINED["sgenet-ppocr"].sha256
+    with Pipeline(engine="rapidocr", restorer="sgenet", restorer_options={"weights": "sgenet"}) as pipe:
+        assert pipe.stage.restorer.weights_sha256 == PRETRAINED["sgenet"].sha256
+    with Pipeline(engine="tesseract", restorer="sgenet") as pipe:  # no matched weights: the generic ones
+        assert pipe.stage.restorer.weights_sha256 == PRETRAINED["sgenet"].sha256

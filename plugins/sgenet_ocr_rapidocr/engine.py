@@ -69,6 +69,10 @@ class RapidOcrEngine(OcrEngine):
     # PP-OCRv4 reads SGENet's output worse than bicubic's, even keeping the more confident
     # reading (benchmarks/results/summary.md: small ICDAR words 66.1% vs 63.7%, at no cost).
     preferred_restorer = "bicubic"
+    # With an SGENet restorer: the weights fine-tuned with PP-OCRv4 reading the SR output
+    # (MODEL_CARD.md, stage 6). ic15_words_dev, half, SGENet judged alone: 37.5 / 64.4% at
+    # <= 8 / 9-12 px instead of 32.5 / 60.1% with the generic weights, 64.0% instead of 62.9%.
+    preferred_weights = "sgenet-ppocr"
     # ic15_words_dev, half, sgenet-onnx (benchmarks/results/trust.md): 65.6% of words right
     # instead of 65.1%, and 59.0% instead of 57.6% at <= 12 px, restoring 26% of the crops.
     trusted_confidence = 0.8

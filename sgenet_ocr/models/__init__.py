@@ -56,6 +56,10 @@ class PretrainedConfig:
 #: Named weights. ``pretrained=True`` means the entry named like the architecture.
 PRETRAINED: dict[str, PretrainedConfig] = {
     "sgenet": PretrainedConfig("sgenet", description="SGENet x2, stage-3 fine-tune (MODEL_CARD.md)"),
+    # Engine-matched: the text-focus losses read by the engine's own recogniser (OcrEngine.preferred_weights).
+    "sgenet-ppocr": PretrainedConfig("sgenet-ppocr", weights_file="sgenet_x2_ppocr.safetensors",
+                                     description="SGENet x2 matched to PP-OCRv4 (RapidOCR, PaddleOCR): "
+                                                 "stage 6 (MODEL_CARD.md)"),
 }
 
 
