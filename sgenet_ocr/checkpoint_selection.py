@@ -33,7 +33,7 @@ class EngineJudges:
     """The engines that read validation crops, and the score that picks the best checkpoint."""
 
     def __init__(self, names: Sequence[str], max_height: int = 12, device: str = "cpu", host=None):
-        from .evaluate import RECOGNIZER_ENGINES, LazyEngine
+        from .evaluate import LazyEngine, engine_name
         from .plugin_manager import PluginHost
 
         self.max_height = int(max_height)
@@ -41,7 +41,7 @@ class EngineJudges:
         self.skipped: dict[str, str] = {}
         host = host or PluginHost()
         for name in names:
-            if RECOGNIZER_ENGINES.get(name, name) not in host.engines:
+            if engine_name(name) not in host.engines:
                 self.skipped[name] = "not installed"
                 continue
             engine = LazyEngine(host, name, device)
