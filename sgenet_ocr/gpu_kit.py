@@ -10,10 +10,14 @@ The kit holds what such a machine lacks beyond torch, torchvision, onnx, pillow,
 safetensors, opencv and tqdm: the training word crops (re-encoded as PNG at the HR training
 height, so the kit stays small and the crops too small to be HR targets are left out), DejaVu
 fonts for synthetic words, the prior's ONNX file (PP-OCRv4 rec, otherwise taken from the
-rapidocr wheel) and onnx2torch as a wheel, packed from this environment's installed copy.
+rapidocr wheel) and onnx2torch as a wheel, packed from this environment's installed copy, and
+EasyOCR's recogniser for EasyOCR-matched training (``--set loss.recogniser=easyocr_g2``): its
+``english_g2.pth`` and easyocr's network code (``easyocr/model``, ``easyocr/config.py``, with
+``packaging``), which need torch and torchvision only.
 
-``run`` checks every file against the manifest, unpacks the wheel into a temporary folder,
-points the prior and the font loader at the kit (``SGENET_PRIOR_ONNX``, ``SGENET_FONT_DIR``),
+``run`` checks every file against the manifest, unpacks the wheels into a temporary folder,
+points the priors and the font loader at the kit (``SGENET_PRIOR_ONNX``,
+``SGENET_EASYOCR_MODELS``, ``SGENET_FONT_DIR``), puts the checkout's ``plugins/`` on the path,
 trains with ``configs/sgenet_gpu.yaml`` (from the shipped weights by default) for the given
 minutes and writes to ``--out``: the final EMA weights (``sgenet_x2.safetensors`` + ``.json``, the
 shipped format), those of the best validation (``best_sgenet_x2.*``: the prior's word accuracy on
@@ -38,14 +42,18 @@ from .cli import ArgumentParser, run_cli
 from .errors import UsageError
 from .models.weights import sha256_of
 
-KIT_FORMAT = 1
+KIT_FORMAT = 2  # 2: carries EasyOCR's recogniser
 MANIFEST = "manifest.json"
 GPU_CONFIG = Path(__file__).parent / "configs" / "sgenet_gpu.yaml"
 DEFAULT_CROPS = ("ic15_words_train", "iiit5k_train")
 # Latin faces of matplotlib's bundle: sans, serif and mono, upright, bold and slanted (~4 MiB).
 FONT_PATTERNS = ("DejaVuSans.ttf", "DejaVuSans-Bold*.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSerif.ttf",
                  "DejaVuSerif-Bold.ttf", "DejaVuSerif-Italic.ttf", "DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf")
-CARRIED_WHEELS = ("onnx2torch",)
+CARRIED_WHEELS = ("onnx2torch", "packaging")  # packaging: easyocr's network code imports it
+# easyocr's files that define english_g2's network; its package __init__ (the Reader) needs scipy,
+# python-bidi and more, so the kit carries these under an __init__ of its own.
+EASYOCR_NETWORK_FILES = ("config.py", "model/__init__.py", "model/modules.py", "model/vgg_model.py")
+PLUGINS = Path(__file__).resolve().parents[1] / "plugins"  # the checkout's engine plugins
 RESULT_FILES = ("sgenet_x2.safetensors", "sgenet_x2.json", "best_sgenet_x2.safetensors", "best_sgenet_x2.json",
                 "log.csv", "config.yaml")
 
@@ -110,6 +118,36 @@ def pack_installed_wheel(dist_name: str, dest: Path) -> Path:
     return wheel
 
 
+def pack_easyocr_network(dest: Path) -> Path:
+    """easyocr's network code as an installable zip (``easyocr/...`` with a bare ``__init__`` and
+    easyocr's licence); the weights travel separately."""
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution("easyocr")
+    except metadata.PackageNotFoundError:
+        raise UsageError("easyocr is not installed here: run 'make setup' first") from None
+    package = Path(dist.locate_file("easyocr"))
+    wheel = dest / f"easyocr_network-{dist.version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("easyocr/__init__.py", '"""easyocr\'s recogniser network only, carried by the sgenet-ocr '
+                                           'GPU kit (no Reader)."""\n')
+        for rel in EASYOCR_NETWORK_FILES:
+            zf.write(package / rel, f"easyocr/{rel}")
+        licence = next((Path(dist.locate_file(f)) for f in dist.files or [] if Path(str(f)).name == "LICENSE"), None)
+        if licence is not None:
+            zf.write(licence, "easyocr/LICENSE")
+    return wheel
+
+
+def easyocr_recogniser_weights() -> Path:
+    """The offline ``english_g2.pth`` the easyocr engine reads with."""
+    from sgenet_ocr_easyocr.engine import default_model_dir
+    from sgenet_ocr_easyocr.prior import G2_NAME
+
+    return Path(default_model_dir()) / f"{G2_NAME}.pth"
+
+
 def build(out: Path, data: Path, crops: list[str], hr_height: int = 32, min_height: int = 24) -> dict:
     """Build the kit in ``out``; returns its manifest."""
     from tqdm import tqdm
@@ -137,12 +175,16 @@ def build(out: Path, data: Path, crops: list[str], hr_height: int = 32, min_heig
     (out / "wheels").mkdir()
     for dist in CARRIED_WHEELS:
         pack_installed_wheel(dist, out / "wheels")
+    pack_easyocr_network(out / "wheels")
+    (out / "easyocr").mkdir()
+    g2 = easyocr_recogniser_weights()
+    shutil.copy2(g2, out / "easyocr" / g2.name)
     files = {str(p.relative_to(out)): {"sha256": sha256_of(p), "bytes": p.stat().st_size}
              for p in sorted(out.rglob("*")) if p.is_file()}
     manifest = {
         "format": KIT_FORMAT, "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "hr_height": hr_height, "min_height": min_height, "crops": counts,
-        "prior": f"prior/{prior.name}", "total_bytes": sum(f["bytes"] for f in files.values()),
+        "prior": f"prior/{prior.name}", "easyocr_models": "easyocr", "total_bytes": sum(f["bytes"] for f in files.values()),
         "files": files,
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
@@ -171,16 +213,19 @@ def verify_kit(kit: Path) -> dict:
 
 
 def install_kit(kit: Path, manifest: dict, site: Path) -> None:
-    """Unpack the carried wheels into ``site`` (put first on ``sys.path``) and point the prior and
-    the synthetic-word fonts at the kit's copies."""
+    """Unpack the carried wheels into ``site`` (put first on ``sys.path``, the checkout's plugins
+    after it) and point the priors and the synthetic-word fonts at the kit's copies."""
     from .data.synth import FONT_DIR_ENV
     from .models.prior_files import PRIOR_ONNX_ENV
 
     for wheel in sorted((kit / "wheels").glob("*.whl")):
         with zipfile.ZipFile(wheel) as zf:
             zf.extractall(site)
-    sys.path.insert(0, str(site))
+    sys.path[:0] = [str(site), str(PLUGINS)]
+    from sgenet_ocr_easyocr.prior import MODELS_ENV
+
     os.environ[PRIOR_ONNX_ENV] = str((kit / manifest["prior"]).resolve())
+    os.environ[MODELS_ENV] = str((kit / manifest["easyocr_models"]).resolve())
     os.environ[FONT_DIR_ENV] = str((kit / "fonts").resolve())
 
 

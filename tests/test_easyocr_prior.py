@@ -43,6 +43,20 @@ def test_reads_like_the_engine_and_is_differentiable(words):
     assert all(p.grad is None for p in prior.parameters())  # frozen: only the input gets gradients
 
 
+def test_built_from_files_as_the_engine_builds_it():
+    """No Reader: easyocr's network class and weights file give the engine's very recogniser."""
+    from sgenet_ocr.models.charset import BLANK
+    from sgenet_ocr_easyocr.engine import load_reader
+    from sgenet_ocr_easyocr.prior import load_english_g2
+
+    net, charset = load_english_g2()
+    reader = load_reader(("en",), "cpu", quantize=False)
+    assert charset == [BLANK, *reader.character]
+    ours, theirs = net.state_dict(), reader.recognizer.state_dict()
+    assert ours.keys() == theirs.keys()
+    assert all(torch.equal(ours[k], theirs[k]) for k in ours)
+
+
 def test_unknown_recognisers_are_refused():
     from sgenet_ocr.errors import ModelError
     from sgenet_ocr.models.prior import create_prior

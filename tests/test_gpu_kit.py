@@ -78,6 +78,7 @@ def test_build_contents(tiny_kit):
     assert heights == {32}
     assert (tiny_kit / manifest["prior"]).stat().st_size > 1_000_000
     assert list((tiny_kit / "wheels").glob("onnx2torch-*-py3-none-any.whl"))
+    assert (tiny_kit / manifest["easyocr_models"] / "english_g2.pth").stat().st_size > 1_000_000
     assert list((tiny_kit / "fonts").glob("DejaVuSans*.ttf"))
     assert set(manifest["files"]) == {str(p.relative_to(tiny_kit)) for p in tiny_kit.rglob("*")
                                       if p.is_file() and p.name != "manifest.json"}
@@ -101,16 +102,20 @@ def test_kit_corruption_and_overwrite_refused(tiny_kit, tmp_path):
 
 
 @pytest.mark.slow
-def test_run_on_cpu_with_target_packages_only(tiny_kit, tmp_path):
+@pytest.mark.parametrize("recogniser", ["null", "easyocr_g2"])
+def test_run_on_cpu_with_target_packages_only(tiny_kit, tmp_path, recogniser):
+    """The default recipe (PP-OCRv4 prior, from the rapidocr model the kit carries) and the
+    EasyOCR-matched one (english_g2 reads for the text losses; no easyocr package there)."""
     site = target_site(tmp_path / "site")
     out = tmp_path / "out"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "SGENET_"))}
     env.update(PYTHONPATH=str(site), OMP_NUM_THREADS="1")
-    # -S: no site-packages (so no rapidocr, onnx2torch, matplotlib or lmdb); -m from the checkout.
+    # -S: no site-packages (so no rapidocr, easyocr, onnx2torch, matplotlib or lmdb); -m from the checkout.
     cmd = [sys.executable, "-S", "-m", "sgenet_ocr.gpu_kit", "run", "--kit", str(tiny_kit), "--out", str(out),
            "--minutes", "5", "--device", "cpu", "--max-steps", "3",
            "--set", "train.batch_size=4", "--set", "data.val_count=2", "--set", "data.num_workers=1",
-           "--set", "data.synth_fraction=0.2", "--set", "log.log_every_steps=1"]
+           "--set", "data.synth_fraction=0.2", "--set", "log.log_every_steps=1",
+           "--set", f"loss.recogniser={recogniser}"]
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert sorted(p.name for p in out.iterdir()) == sorted([*gpu_kit.RESULT_FILES, "validation.md"])
@@ -120,6 +125,10 @@ def test_run_on_cpu_with_target_packages_only(tiny_kit, tmp_path):
     assert best["acc_sr"] >= side["metadata"]["validation"]["acc_sr"]
     assert side["metadata"]["init_from"]["sha256"]  # fine-tuned from the shipped weights
     assert "samples/s" in (out / "validation.md").read_text()
+    import yaml
+
+    loss = yaml.safe_load((out / "config.yaml").read_text())["loss"]
+    assert loss["recogniser"] == (None if recogniser == "null" else recogniser)
 
     from sgenet_ocr.models import create_model
 

@@ -8,10 +8,17 @@ width scaled alike (bilinear, what EasyOCR's resize amounts to), padded to a who
 heights by repeating the last column, values in [-1, 1]. Its charset is the reader's, blank
 first. It is EasyOCR's first pass: the engine reads low-confidence crops again after a
 contrast stretch, which a loss does not need.
+
+The network is built from easyocr's own class and weights file, not through a ``Reader``: that
+needs torch and torchvision only, so the GPU kit can carry it (easyocr's network code, the
+weights, and ``$SGENET_EASYOCR_MODELS`` pointing at them) to a machine without easyocr's other
+dependencies.
 """
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -20,6 +27,30 @@ from sgenet_ocr.models.charset import BLANK
 from sgenet_ocr.models.prior import SemanticPrior
 
 LUMA = (0.299, 0.587, 0.114)
+MODELS_ENV = "SGENET_EASYOCR_MODELS"  # a folder holding english_g2.pth (the GPU kit's copy)
+G2_NAME = "english_g2"
+# english_g2's layer sizes: easyocr writes them in its Reader, not in its model table.
+G2_NETWORK = {"input_channel": 1, "output_channel": 256, "hidden_size": 256}
+
+
+def load_english_g2(model_dir: str | Path | None = None) -> tuple[torch.nn.Module, list[str]]:
+    """english_g2 as the easyocr engine builds it (its network class, float weights) and its
+    charset, blank first. ``model_dir``: a folder with ``english_g2.pth``; by default
+    ``$SGENET_EASYOCR_MODELS``, else the offline weights package's folder."""
+    from easyocr.config import recognition_models
+    from easyocr.model.vgg_model import Model
+
+    if model_dir is None:
+        from .engine import default_model_dir
+
+        model_dir = os.environ.get(MODELS_ENV) or default_model_dir()
+    entry = recognition_models["gen2"][G2_NAME]
+    charset = [BLANK, *entry["characters"]]
+    state = torch.load(Path(model_dir) / entry["filename"], map_location="cpu", weights_only=True)
+    net = Model(num_class=len(charset), **G2_NETWORK)
+    # saved from a DataParallel wrapper: every key starts with "module."
+    net.load_state_dict({key.removeprefix("module."): value for key, value in state.items()})
+    return net.float(), charset
 
 
 class EasyOCRPrior(SemanticPrior):
@@ -30,13 +61,7 @@ class EasyOCRPrior(SemanticPrior):
 
     def __init__(self, model_dir: str | None = None):
         super().__init__()
-        from .engine import load_reader
-
-        reader = load_reader(("en",), "cpu", model_dir, quantize=False)
-        import copy
-
-        self.net = copy.deepcopy(reader.recognizer).float()  # our own copy: .to(device) and train mode stay ours
-        self.charset = [BLANK, *reader.character]
+        self.net, self.charset = load_english_g2(model_dir)
         self.register_buffer("luma", torch.tensor(LUMA).view(1, 3, 1, 1), persistent=False)
         self.freeze()
 
