@@ -256,6 +256,10 @@ class Trainer:
 
             reader = create_prior(reader).to(self.device).freeze()
         self.text = TextFocus(reader or self.prior)
+        # NHWC is oneDNN's (and cuDNN's) native conv layout: the same steps, less time per step.
+        self.memory_format = torch.channels_last if tcfg.get("channels_last", True) else torch.contiguous_format
+        self.model.to(memory_format=self.memory_format)
+        self.text.prior.to(memory_format=self.memory_format)
         # bf16 autocast only on CUDA (where it pays); train_step falls back to fp32 if an op refuses.
         on_gpu = self.device.type != "cpu"
         self.amp = tcfg.get("amp", "none") == "bf16" and on_gpu
@@ -436,8 +440,8 @@ class Trainer:
 
     def _train_step(self, batch: dict) -> dict:
         lcfg = self.cfg["loss"]
-        lr = batch["lr"].to(self.device, non_blocking=True)
-        hr = batch["hr"].to(self.device, non_blocking=True)
+        lr = batch["lr"].to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
+        hr = batch["hr"].to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
         with self.autocast():
             sr = self.model(lr)
         sr = sr.float()

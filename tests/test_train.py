@@ -198,6 +198,27 @@ def test_engines_judge_checkpoints_on_small_text(tmp_path, word_folder):
     assert "tesseract" in rows[0]["val_engines"] and float(rows[0]["val_select"]) == pytest.approx(first["select"])
 
 
+def test_channels_last_is_a_layout_not_a_different_training(tmp_path, word_folder):
+    """train.channels_last (the default) stores convs NHWC: faster, same steps as NCHW."""
+    settings = _settings(word_folder) + ["loss.ctc_weight=0.0005", "loss.distill_weight=0.001"]
+    nhwc = Trainer(load_config(None, settings), tmp_path / "nhwc")
+    nchw = Trainer(load_config(None, settings + ["train.channels_last=false"]), tmp_path / "nchw")
+    conv = nhwc.model.to_rgb.weight
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    assert nchw.model.to_rgb.weight.is_contiguous()
+    batch = next(iter(nhwc.loader))
+    for _ in range(3):
+        a, b = nhwc.train_step(batch), nchw.train_step(batch)
+    assert a["loss"] == pytest.approx(b["loss"], rel=1e-4)
+    ours, theirs = dict(nhwc.model.named_parameters()), dict(nchw.model.named_parameters())
+    assert max(float((ours[k] - theirs[k]).abs().max()) for k in ours) < 1e-5
+    from sgenet_ocr.models import create_model
+
+    nhwc.export()  # safetensors wants contiguous tensors: the export must convert
+    loaded = create_model("sgenet", pretrained=tmp_path / "nhwc" / "sgenet_x2.safetensors")
+    assert loaded.to_rgb.weight.is_contiguous()
+
+
 def test_optimizer_follows_the_config(tmp_path, word_folder):
     from sgenet_ocr.train import make_optimizer
 
