@@ -55,10 +55,10 @@ from sgenet_ocr.geometry import perspective_crop, quad_height  # noqa: E402
 from sgenet_ocr.imaging import load_image, resize  # noqa: E402
 from sgenet_ocr.keep import KeepPolicy, keep_policy  # noqa: E402
 from sgenet_ocr.metrics import normalize_text  # noqa: E402
-from sgenet_ocr.options import DEFAULT_MIN_HEIGHT, parse_key_value  # noqa: E402
+from sgenet_ocr.options import DEFAULT_MIN_HEIGHT, StageOptions, parse_key_value  # noqa: E402
 from sgenet_ocr.pipeline import Pipeline  # noqa: E402
 from sgenet_ocr.plugin_manager import PluginHost  # noqa: E402
-from sgenet_ocr.stage import RestorationStage  # noqa: E402
+from sgenet_ocr.stage import RestorationStage, with_engine_defaults  # noqa: E402
 
 CONFIDENT = keep_policy("confident")
 
@@ -311,13 +311,16 @@ def create_restorers(config: BenchConfig, settings: dict, host: PluginHost | Non
 
 def run_engine(config: BenchConfig, dataset: Dataset, engine: str, restorers: dict[str, MemoRestorer],
                settings: dict, progress: bool, host: PluginHost | None = None) -> dict[str, list]:
-    """Every scale and restorer for one engine."""
+    """Every scale and restorer for one engine (with the engine's matched weights where it has them)."""
     part: dict[str, list] = {"rows": [], "curves": [], "examples": []}
+    own: dict[str, MemoRestorer] = {}
     pipeline = Pipeline(engine=engine, restorer="identity", min_height=config.min_height,
                         plugins=config.plugins, engine_options=config.engine_options.get(engine), host=host)
     try:
         settings["engine_versions"][engine] = pipeline.engine.version()
-        stages = {name: RestorationStage(pipeline.host, r, pipeline.options) for name, r in restorers.items()}
+        own = engine_matched_restorers(config, pipeline, restorers, settings)
+        stages = {name: RestorationStage(pipeline.host, own.get(name, r), pipeline.options)
+                  for name, r in restorers.items()}
         for scale in config.scales:
             samples = dataset.samples[:config.scale_limits.get(scale)]
             tallies, shown = run_engine_scale(pipeline, stages, dataset.name, samples, scale, config.examples,
@@ -331,8 +334,25 @@ def run_engine(config: BenchConfig, dataset: Dataset, engine: str, restorers: di
                                                    for r in tally.gt_readings]})
             part["examples"].append({"dataset": dataset.name, "engine": engine, "scale": scale, "items": shown})
     finally:
+        for r in own.values():
+            r.close()
         pipeline.close()
     return part
+
+
+def engine_matched_restorers(config: BenchConfig, pipeline: Pipeline, restorers: dict[str, MemoRestorer],
+                             settings: dict) -> dict[str, MemoRestorer]:
+    """Restorers of this engine's own: those that take the engine's matched weights
+    (``preferred_weights``) when the user named none, as the pipeline does."""
+    own = {}
+    for name in restorers:
+        asked = StageOptions(restorer=name, restorer_options=config.restorer_options.get(name, {}))
+        chosen = with_engine_defaults(pipeline.host, asked, pipeline.engine)
+        if chosen.restorer_options != asked.restorer_options:
+            inner = pipeline.host.restorers.create(name, device="cpu", **chosen.restorer_options)
+            settings["engine_restorer_details"].setdefault(pipeline.engine_name, {})[name] = describe_restorer(inner)
+            own[name] = MemoRestorer(inner)
+    return own
 
 
 def describe_restorer(restorer) -> dict[str, Any]:
@@ -359,6 +379,7 @@ def base_settings(config: BenchConfig, dataset: Dataset) -> dict[str, Any]:
         "restorers": list(config.restorers),
         "restorer_options": config.restorer_options,
         "restorer_details": {},
+        "engine_restorer_details": {},  # engine -> restorer -> details, where the engine's weights differ
         "skipped": [],
         "engine_seconds": {},
         "scales": list(config.scales),

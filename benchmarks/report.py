@@ -73,6 +73,8 @@ def markdown_report(settings: dict[str, Any], rows: list[dict]) -> str:
         f"{settings.get('machine', {}).get('torch_threads')}; commit {settings.get('git_commit') or '?'}",
         "- GT-box acc: word accuracy on ground-truth boxes (TextZoom: lower-case, [0-9a-z]); e2e: ICDAR 2015 "
         "end-to-end matching (IoU >= 0.5); s/page and restore share: whole pipeline (detect + restore + recognise)",
+        *(f"- {engine}'s {name}: its matched weights, {d.get('weights_file', '?')}"
+          for engine, own in settings.get("engine_restorer_details", {}).items() for name, d in own.items()),
         *(f"- NOT RUN: {item['what']}: {item['reason']}" for item in settings.get("skipped", [])),
         "",
         markdown_table(rows),

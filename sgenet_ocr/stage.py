@@ -118,6 +118,17 @@ def check_stage_settings(host, options: StageOptions) -> None:
         host.restorers.factory(options.restorer)
 
 
+def with_engine_defaults(host, options: StageOptions, engine=None) -> StageOptions:
+    """``options`` with the engine's choices where the user made none (see :func:`build_stage`);
+    benchmarks use it to measure what the pipeline would run."""
+    preferred = getattr(engine, "preferred_restorer", None)
+    options = options.replace(restorer=options.restorer or preferred or default_restorer())
+    matched = getattr(engine, "preferred_weights", None)
+    if matched and _takes_default_weights(host, options):
+        options = options.replace(restorer_options={**options.restorer_options, "weights": matched})
+    return options
+
+
 def build_stage(host, options: StageOptions, engine=None) -> RestorationStage:
     """Create the restorer and the stage around it.
 
@@ -128,11 +139,7 @@ def build_stage(host, options: StageOptions, engine=None) -> RestorationStage:
     stage's options name the restorer and weights used.
     """
     check_stage_settings(host, options)
-    preferred = getattr(engine, "preferred_restorer", None)
-    options = options.replace(restorer=options.restorer or preferred or default_restorer())
-    matched = getattr(engine, "preferred_weights", None)
-    if matched and _takes_default_weights(host, options):
-        options = options.replace(restorer_options={**options.restorer_options, "weights": matched})
+    options = with_engine_defaults(host, options, engine)
     restorer_options = host.restorers.with_threads(options.restorer, options.restorer_options, options.threads)
     restorer = host.restorers.create(options.restorer, device=options.device, **restorer_options)
     return RestorationStage(host, restorer, options)

@@ -126,6 +126,31 @@ def test_hook_uses_the_engines_defaults_for_the_users_object(user_engine):
         sgenet_ocr.unhook(user_engine)
 
 
+def test_e2e_benchmark_gives_sgenet_the_engines_matched_weights(tmp_path):
+    """The benchmark measures what the pipeline runs: SGENet with RapidOCR's own weights, unless
+    the run names weights."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.e2e import BenchConfig, engine_matched_restorers
+    from sgenet_ocr_rapidocr.engine import RapidOcrEngine
+
+    from sgenet_ocr.models import PRETRAINED
+
+    with sgenet_ocr.Pipeline(engine="rapidocr", restorer="identity") as pipe:
+        shared = {"identity": None, "bicubic": None, "sgenet": None}
+        config = BenchConfig(data=tmp_path, engines=["rapidocr"], restorers=list(shared), scales=[1.0])
+        settings = {"engine_restorer_details": {}}
+        own = engine_matched_restorers(config, pipe, shared, settings)
+        assert list(own) == ["sgenet"]
+        assert own["sgenet"].inner.weights_sha256 == PRETRAINED[RapidOcrEngine.preferred_weights].sha256
+        assert settings["engine_restorer_details"]["rapidocr"]["sgenet"]["weights_sha256"] == \
+            own["sgenet"].inner.weights_sha256
+        config.restorer_options = {"sgenet": {"weights": "sgenet"}}  # named by the user: shared again
+        assert engine_matched_restorers(config, pipe, shared, {"engine_restorer_details": {}}) == {}
+
+
 def test_hook_refuses_unknown_objects():
     with pytest.raises(sgenet_ocr.errors.UsageError):
         sgenet_ocr.hook(object(), restorer="bicubic")
