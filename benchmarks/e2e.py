@@ -7,7 +7,8 @@ For every engine x scale x restorer, on a folder in ICDAR 2015 or SROIE layout:
   protocol) and CER, overall and by text height at that scale (<=16, 17-32, >32 px).
 * ``e2e``: the engine's own detections, cropped, restored and recognised the same way, are
   matched to the ground truth by the ICDAR 2015 end-to-end rules (``benchmarks.matching``);
-  recall, precision and F1, and recall by height bucket.
+  recall, precision and F1, and recall by height bucket; ``f1_ceiling``: the F1 if every word a
+  detection located were read right, the most any restorer could add with these detections.
 * cost: seconds per page for detection, restoration and recognition, and restoration's share.
 * ``--keep-confident``: every restorer but identity also gets rows ``<name>+confident``, the same
   restorations read under the pipeline's default ``keep="confident"`` policy (each restored
@@ -105,6 +106,7 @@ class Tally:
     e2e_heights: list[float] = field(default_factory=list)
     predictions: int = 0
     ignored_predictions: int = 0
+    located: int = 0  # ground-truth words a detection matched (IoU >= 0.5), read right or not
     det_restored: int = 0
     det_crops: int = 0
     seconds: dict[str, float] = field(default_factory=lambda: {
@@ -192,6 +194,7 @@ def run_engine_scale(pipeline: Pipeline, stages: dict[str, RestorationStage], da
                 tally.e2e_hit.extend(match.gt_hit)
                 tally.e2e_heights.extend(quad_height(gt_quads[g]) for g in match.gt_index)
                 tally.predictions += match.predictions
+                tally.located += len(match.pairs)
                 tally.ignored_predictions += match.ignored_predictions
         shown.extend(pick_examples(sample, scored, gt_crops, gt_quads, gt_results, examples - len(shown)))
     return tallies, shown
@@ -233,12 +236,15 @@ def rows_for(tally: Tally, pages: int, base: dict[str, Any], baseline: Tally | N
                      "broken_vs_identity": changes.get(bucket, {}).get("broken")})
     by_bucket = recall_by_bucket(tally.e2e_hit, tally.e2e_heights)
     recall, precision, f1 = recall_precision_f1(sum(tally.e2e_hit), len(tally.e2e_hit), tally.predictions)
+    # What recognition could reach at best with these detections: every located word read right.
+    f1_ceiling = recall_precision_f1(tally.located, len(tally.e2e_hit), tally.predictions)[2]
     for bucket in (ALL, *TEXT_HEIGHT_BUCKETS):
         whole = bucket == ALL
         rows.append({**base, "measure": "e2e", "bucket": bucket, "n": by_bucket[bucket]["n"],
                      "accuracy": None, "cer": None,
                      "recall": recall if whole else by_bucket[bucket]["recall"],
                      "precision": precision if whole else None, "f1": f1 if whole else None,
+                     "f1_ceiling": f1_ceiling if whole else None,
                      "predictions": tally.predictions if whole else None,
                      "ignored_predictions": tally.ignored_predictions if whole else None,
                      "seconds_per_image": e2e_total, "restore_share": _share(s["restore"], e2e_total),

@@ -23,8 +23,8 @@ def markdown_table(rows: list[dict]) -> str:
     index = _index(rows)
     keys = list(dict.fromkeys((r["dataset"], r["engine"], r["scale"], r["restorer"]) for r in rows))
     head = ("| dataset | engine | scale | restorer | GT-box acc % <=16 | 17-32 | >32 | all | CER | "
-            "e2e recall % | precision % | F1 % | recall <=16 | s/page | restore share % |")
-    lines = [head, "|" + "|".join(["---"] * 15) + "|"]
+            "e2e recall % | precision % | F1 % | F1 ceiling % | recall <=16 | s/page | restore share % |")
+    lines = [head, "|" + "|".join(["---"] * 16) + "|"]
     for ds, engine, scale, restorer in keys:
         g = {b: index.get((ds, engine, scale, restorer, "gt_boxes", b), {}) for b in (ALL, *TEXT_HEIGHT_BUCKETS)}
         e = {b: index.get((ds, engine, scale, restorer, "e2e", b), {}) for b in (ALL, *TEXT_HEIGHT_BUCKETS)}
@@ -33,6 +33,7 @@ def markdown_table(rows: list[dict]) -> str:
             pct(g["<=16"].get("accuracy")), pct(g["17-32"].get("accuracy")), pct(g[">32"].get("accuracy")),
             pct(g[ALL].get("accuracy")), num(g[ALL].get("cer")),
             pct(e[ALL].get("recall")), pct(e[ALL].get("precision")), pct(e[ALL].get("f1")),
+            pct(e[ALL].get("f1_ceiling")),
             pct(e["<=16"].get("recall")), num(e[ALL].get("seconds_per_image"), 2),
             pct(e[ALL].get("restore_share")),
         ]) + " |")
@@ -72,7 +73,8 @@ def markdown_report(settings: dict[str, Any], rows: list[dict]) -> str:
         f"- machine: {settings.get('machine', {}).get('cpus')} CPUs, torch threads "
         f"{settings.get('machine', {}).get('torch_threads')}; commit {settings.get('git_commit') or '?'}",
         "- GT-box acc: word accuracy on ground-truth boxes (TextZoom: lower-case, [0-9a-z]); e2e: ICDAR 2015 "
-        "end-to-end matching (IoU >= 0.5); s/page and restore share: whole pipeline (detect + restore + recognise)",
+        "end-to-end matching (IoU >= 0.5); F1 ceiling: every located word read right; s/page and restore "
+        "share: whole pipeline (detect + restore + recognise)",
         *(f"- {engine}'s {name}: its matched weights, {d.get('weights_file', '?')}"
           for engine, own in settings.get("engine_restorer_details", {}).items() for name, d in own.items()),
         *(f"- NOT RUN: {item['what']}: {item['reason']}" for item in settings.get("skipped", [])),

@@ -66,6 +66,7 @@ def test_smoke_rows_are_flat_complete_and_in_range(smoke, shared_data):
         assert gt_all["n"] == sum(r["n"] for r in mine if r["measure"] == "gt_boxes" and r["bucket"] != "all")
         assert 0 <= gt_all["accuracy"] <= 1 and 0 <= gt_all["cer"]
         assert 0 <= e2e_all["recall"] <= 1 and e2e_all["predictions"] >= 0
+        assert e2e_all["f1"] <= e2e_all["f1_ceiling"] <= 1  # reading right can only add hits
     # detection ran once and is shared by the restorers
     detect = {r["detect_s"] for r in rows if r["measure"] == "e2e"}
     assert len(detect) == 1
