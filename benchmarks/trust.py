@@ -23,7 +23,7 @@ if __package__ in (None, ""):  # run as a file: make ``benchmarks.*`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import word_crops  # noqa: E402
-from benchmarks.word_crops import read, restore, run_per_engine  # noqa: E402
+from benchmarks.word_crops import read, read_and_restore, run_per_engine  # noqa: E402
 from sgenet_ocr.cli import run_cli  # noqa: E402
 from sgenet_ocr.keep import keep_policy  # noqa: E402
 from sgenet_ocr.metrics import word_correct  # noqa: E402
@@ -38,10 +38,8 @@ def log(msg: str) -> None:
 def measure(host, engine_name: str, restorer, samples) -> dict:
     engine = host.engines.create(engine_name)
     try:
-        lr = [s.lr for s in samples]
-        guided = getattr(engine, "recognizer_prior", None) == restorer.guided_by
-        originals, probs = read(engine, lr, restorer.prior_charset if guided else None)
-        rereads, _ = read(engine, restore(restorer, lr, probs if guided else None))
+        originals, restored, guided = read_and_restore(engine, restorer, [s.lr for s in samples])
+        rereads, _ = read(engine, restored)
         small = [i for i, s in enumerate(samples) if s.lr.shape[0] <= 12]
 
         def accuracy(texts, idx):

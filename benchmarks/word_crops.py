@@ -33,6 +33,15 @@ def restore(restorer, crops, probs=None) -> list:
     return out
 
 
+def read_and_restore(engine, restorer, crops) -> tuple[list, list, bool]:
+    """The engine's readings of ``crops``, the restorer's output, and whether the restorer was
+    guided by the engine's own probabilities (it is when the engine's recogniser is the
+    restorer's prior, as in the pipeline)."""
+    guided = getattr(engine, "recognizer_prior", None) == restorer.guided_by
+    originals, probs = read(engine, crops, restorer.prior_charset if guided else None)
+    return originals, restore(restorer, crops, probs if guided else None), guided
+
+
 def write_report(report: dict, json_path: Path, markdown_path: Path | None, markdown: Callable[[dict], str]) -> None:
     """The JSON, the markdown (when asked) and the markdown on standard output."""
     json_path.write_text(json.dumps(report, indent=1))
