@@ -45,13 +45,17 @@ def test_every_named_weights_file_is_shipped_verified_and_trained():
             assert any(not torch.equal(v, generic[k]) for k, v in model.state_dict().items() if k in generic)
 
 
-def test_pp_ocr_engines_pick_their_matched_weights_and_the_user_can_name_others():
+def test_engines_pick_their_matched_weights_and_the_user_can_name_others():
     from sgenet_ocr import Pipeline
 
-    for engine in ("rapidocr", "paddleocr"):
+    for engine, matched in (("rapidocr", "sgenet-ppocr"), ("paddleocr", "sgenet-ppocr"),
+                            ("easyocr", "sgenet-easyocr")):
         with Pipeline(engine=engine, restorer="sgenet") as pipe:
-            assert pipe.engine.preferred_weights == "sgenet-ppocr"
-            assert pipe.stage.restorer.weights_sha256 == PRETRAINED["sgenet-ppocr"].sha256
+            assert pipe.engine.preferred_weights == matched
+            assert pipe.stage.restorer.weights_sha256 == PRETRAINED[matched].sha256
+    with Pipeline(engine="easyocr") as pipe:  # its default restorer, with its weights
+        assert pipe.restorer_name.startswith("sgenet")
+        assert pipe.stage.restorer.weights_sha256 == PRETRAINED["sgenet-easyocr"].sha256
     with Pipeline(engine="rapidocr", restorer="sgenet", restorer_options={"weights": "sgenet"}) as pipe:
         assert pipe.stage.restorer.weights_sha256 == PRETRAINED["sgenet"].sha256
     with Pipeline(engine="tesseract", restorer="sgenet") as pipe:  # no matched weights: the generic ones

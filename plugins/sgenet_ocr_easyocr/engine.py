@@ -119,6 +119,10 @@ class EasyOcrEngine(OcrEngine):
     trusted_confidence = 0.7
     # Its first pass's probabilities guide SGENet in place of the prior (see recognize_with_probs).
     recognizer_prior = "ppocrv4_rec"
+    # The weights fine-tuned with english_g2 reading the SR output (MODEL_CARD.md, stage 7).
+    # ic15_words_dev, half, SGENet judged alone: 10.0 / 26.0 / 31.7% at <= 8 / 9-12 px / all
+    # instead of 8.8 / 26.0 / 31.6% with the generic weights (a word or two: small, not worse).
+    preferred_weights = "sgenet-easyocr"
 
     def __init__(self, device: str = "cpu", languages: Sequence[str] = ("en",), model_dir: str | None = None,
                  quantize: bool = False, batch_size: int = 32, decoder: str = "greedy",

@@ -60,6 +60,9 @@ PRETRAINED: dict[str, PretrainedConfig] = {
     "sgenet-ppocr": PretrainedConfig("sgenet-ppocr", weights_file="sgenet_x2_ppocr.safetensors",
                                      description="SGENet x2 matched to PP-OCRv4 (RapidOCR, PaddleOCR): "
                                                  "stage 6 (MODEL_CARD.md)"),
+    "sgenet-easyocr": PretrainedConfig("sgenet-easyocr", weights_file="sgenet_x2_easyocr.safetensors",
+                                       description="SGENet x2 matched to EasyOCR's english_g2: "
+                                                   "stage 7 (MODEL_CARD.md)"),
 }
 
 
