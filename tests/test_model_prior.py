@@ -101,3 +101,16 @@ def test_greedy_ctc_decoding(prior):
     steps = [a, a, 0, a, b, b, 0]
     probs = torch.nn.functional.one_hot(torch.tensor([steps]), num_classes=95).float()
     assert prior.decode(probs) == ["aab"]
+
+
+def test_building_the_prior_leaves_the_global_rng_alone():
+    """Otherwise a training run's initial weights would depend on whether the prior was already
+    converted in this process (the first Trainer and the second would start apart)."""
+    from sgenet_ocr.models.prior import _converted_ppocr, create_prior
+
+    _converted_ppocr.cache_clear()
+    torch.manual_seed(0)
+    create_prior("ppocrv4_rec")
+    after_building = torch.rand(3)
+    torch.manual_seed(0)
+    assert torch.equal(after_building, torch.rand(3))

@@ -207,11 +207,15 @@ def test_channels_last_is_a_layout_not_a_different_training(tmp_path, word_folde
     assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
     assert nchw.model.to_rgb.weight.is_contiguous()
     batch = next(iter(nhwc.loader))
-    for _ in range(3):
-        a, b = nhwc.train_step(batch), nchw.train_step(batch)
-    assert a["loss"] == pytest.approx(b["loss"], rel=1e-4)
-    ours, theirs = dict(nhwc.model.named_parameters()), dict(nchw.model.named_parameters())
-    assert max(float((ours[k] - theirs[k]).detach().abs().max()) for k in ours) < 1e-5
+    a, b = nhwc.train_step(batch), nchw.train_step(batch)
+    assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
+    # The same gradients (up to summation order). Not the parameters after Adam steps: its first
+    # steps move a parameter by ~lr whatever the size of its gradient, so rounding noise in a
+    # near-zero gradient would show as a full step.
+    ours, theirs = nhwc.trainable, nchw.trainable
+    for name in ours:
+        g, h = ours[name].grad, theirs[name].grad
+        assert torch.allclose(g, h, rtol=1e-3, atol=1e-4 * float(h.abs().max()) + 1e-12), name
     from sgenet_ocr.models import create_model
 
     nhwc.export()  # safetensors wants contiguous tensors: the export must convert

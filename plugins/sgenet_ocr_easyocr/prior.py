@@ -47,7 +47,8 @@ def load_english_g2(model_dir: str | Path | None = None) -> tuple[torch.nn.Modul
     entry = recognition_models["gen2"][G2_NAME]
     charset = [BLANK, *entry["characters"]]
     state = torch.load(Path(model_dir) / entry["filename"], map_location="cpu", weights_only=True)
-    net = Model(num_class=len(charset), **G2_NETWORK)
+    with torch.random.fork_rng():  # its random init is overwritten: leave the global RNG alone
+        net = Model(num_class=len(charset), **G2_NETWORK)
     # saved from a DataParallel wrapper: every key starts with "module."
     net.load_state_dict({key.removeprefix("module."): value for key, value in state.items()})
     return net.float(), charset

@@ -137,7 +137,10 @@ def _converted_ppocr(path: str) -> tuple[nn.Module, tuple[str, ...]]:
                 model.graph.value_info.remove(info)
             model.graph.value_info.append(
                 helper.make_tensor_value_info(node.input[0], TensorProto.FLOAT, ["n", "c", "h", "w"]))
-    module = convert(model).eval()
+    # onnx2torch builds torch layers (random init, then the ONNX weights): keep that off the
+    # global RNG, or a model's initial weights would depend on whether this ran before.
+    with torch.random.fork_rng():
+        module = convert(model).eval()
     for p in module.parameters():
         p.requires_grad_(False)
     return module, charset
