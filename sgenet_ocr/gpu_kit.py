@@ -140,16 +140,10 @@ def pack_easyocr_network(dest: Path) -> Path:
     return wheel
 
 
-def easyocr_recogniser_weights() -> Path:
-    """The offline ``english_g2.pth`` the easyocr engine reads with."""
-    from sgenet_ocr_easyocr.engine import default_model_dir
-    from sgenet_ocr_easyocr.prior import G2_NAME
-
-    return Path(default_model_dir()) / f"{G2_NAME}.pth"
-
-
 def build(out: Path, data: Path, crops: list[str], hr_height: int = 32, min_height: int = 24) -> dict:
     """Build the kit in ``out``; returns its manifest."""
+    from sgenet_ocr_easyocr.engine import default_model_dir
+    from sgenet_ocr_easyocr.prior import english_g2_weights
     from tqdm import tqdm
 
     from .data.synth import font_files
@@ -177,7 +171,7 @@ def build(out: Path, data: Path, crops: list[str], hr_height: int = 32, min_heig
         pack_installed_wheel(dist, out / "wheels")
     pack_easyocr_network(out / "wheels")
     (out / "easyocr").mkdir()
-    g2 = easyocr_recogniser_weights()
+    g2 = english_g2_weights(default_model_dir())  # the engine's own copy, whatever the environment says
     shutil.copy2(g2, out / "easyocr" / g2.name)
     files = {str(p.relative_to(out)): {"sha256": sha256_of(p), "bytes": p.stat().st_size}
              for p in sorted(out.rglob("*")) if p.is_file()}

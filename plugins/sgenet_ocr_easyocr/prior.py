@@ -33,20 +33,26 @@ G2_NAME = "english_g2"
 G2_NETWORK = {"input_channel": 1, "output_channel": 256, "hidden_size": 256}
 
 
-def load_english_g2(model_dir: str | Path | None = None) -> tuple[torch.nn.Module, list[str]]:
-    """english_g2 as the easyocr engine builds it (its network class, float weights) and its
-    charset, blank first. ``model_dir``: a folder with ``english_g2.pth``; by default
-    ``$SGENET_EASYOCR_MODELS``, else the offline weights package's folder."""
+def english_g2_weights(model_dir: str | Path | None = None) -> Path:
+    """The ``english_g2.pth`` file: in ``model_dir``; by default ``$SGENET_EASYOCR_MODELS``, else
+    the offline weights package's folder (what the easyocr engine reads with)."""
     from easyocr.config import recognition_models
-    from easyocr.model.vgg_model import Model
 
     if model_dir is None:
         from .engine import default_model_dir
 
         model_dir = os.environ.get(MODELS_ENV) or default_model_dir()
-    entry = recognition_models["gen2"][G2_NAME]
-    charset = [BLANK, *entry["characters"]]
-    state = torch.load(Path(model_dir) / entry["filename"], map_location="cpu", weights_only=True)
+    return Path(model_dir) / recognition_models["gen2"][G2_NAME]["filename"]
+
+
+def load_english_g2(model_dir: str | Path | None = None) -> tuple[torch.nn.Module, list[str]]:
+    """english_g2 as the easyocr engine builds it (its network class, float weights) and its
+    charset, blank first; ``model_dir`` as in :func:`english_g2_weights`."""
+    from easyocr.config import recognition_models
+    from easyocr.model.vgg_model import Model
+
+    charset = [BLANK, *recognition_models["gen2"][G2_NAME]["characters"]]
+    state = torch.load(english_g2_weights(model_dir), map_location="cpu", weights_only=True)
     with torch.random.fork_rng():  # its random init is overwritten: leave the global RNG alone
         net = Model(num_class=len(charset), **G2_NETWORK)
     # saved from a DataParallel wrapper: every key starts with "module."
