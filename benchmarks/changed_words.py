@@ -45,7 +45,7 @@ def measure(host, engine_name: str, restorer, samples, max_height: int, pictures
     if pictures is not None:
         pictures.mkdir(parents=True, exist_ok=True)
         draw_changes(words, small, restored_crops, pictures / f"{engine_name}_changed.png", engine_name, max_height)
-    return {"engine": engine_name, "words": len(small),
+    return {"engine": engine_name, "max_height": max_height, "words": len(small),
             "fixed": sum(w["kind"] == "fixed" for w in words), "broken": sum(w["kind"] == "broken" for w in words),
             "changed": words}
 
@@ -76,7 +76,8 @@ def draw_changes(words: list[dict], samples, restored, path: Path, engine: str, 
 
 def markdown(report: dict) -> str:
     s = report["settings"]
-    lines = [f"### Words changed by `{s['restorer']}` ({s['protocol']}, LR text <= {s['max_height']} px)", "",
+    height = next((e["max_height"] for e in report["engines"]), "?")  # one run, one height
+    lines = [f"### Words changed by `{s['restorer']}` ({s['protocol']}, LR text <= {height} px)", "",
              f"{s['data']}, weights sha256 {str(s['weights_sha256'])[:12]}, {s['date']}", "",
              "| engine | words | fixed | broken | net |", "|---|---|---|---|---|"]
     for e in report["engines"]:
@@ -101,9 +102,7 @@ def _main(argv) -> int:
         return measure(host, name, restorer, samples, args.max_height, args.pictures)
 
     options = {"threads": 1, **({"weights": args.weights} if args.weights else {})}
-    report = run_per_engine(args, per_engine, lambda r: markdown({**r, "settings": {**r["settings"],
-                                                                                     "max_height": args.max_height}}),
-                            **options)
+    report = run_per_engine(args, per_engine, markdown, **options)
     return 0 if report["engines"] else 2
 
 
