@@ -89,12 +89,19 @@ def summarise(protocol: str, recognizer: str, table: dict) -> dict:
     out = {"protocol": protocol, "recognizer": recognizer, "small_accuracy": small,
            "gap_closed": {c: gap_closed(small.get(c), small.get("identity"), small.get("hr"))
                           for c in ("bicubic", "generic", "matched") if c in small}}
-    # The `half` target: +3 points over the better of identity and bicubic in each small bucket.
-    out["margin_over_plain"] = {
-        c: {b: round(100 * (table[c][b]["accuracy"] - max(table["identity"][b]["accuracy"],
-                                                           table["bicubic"][b]["accuracy"])), 1)
-            for b in SMALL} for c in ("generic", "matched") if c in table}
+    # The `half` target: +3 points over the better of identity and bicubic in each small bucket
+    # (None where a protocol has no such words, as textzoom's 16 px LR).
+    out["margin_over_plain"] = {c: {b: _margin(table, c, b) for b in SMALL}
+                                for c in ("generic", "matched") if c in table}
     return out
+
+
+def _margin(table: dict, column: str, bucket: str) -> float | None:
+    """Points ``column`` reads above the better of identity and bicubic in ``bucket``."""
+    values = [table[c].get(bucket, {}).get("accuracy") for c in (column, "identity", "bicubic")]
+    if None in values:
+        return None
+    return round(100 * (values[0] - max(values[1:])), 1)
 
 
 def markdown(report: dict) -> str:

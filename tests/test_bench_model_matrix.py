@@ -43,6 +43,14 @@ def test_small_accuracy_weighs_the_buckets_by_their_words():
     assert model_matrix.gap_closed(0.4, 0.6, 0.6) is None  # no gap to close
 
 
+def test_margin_over_plain_is_none_where_a_protocol_has_no_small_words():
+    cell = {"<=8": {"n": 0, "accuracy": None}, "9-12": {"n": 10, "accuracy": 0.5}}
+    table = {"identity": cell, "bicubic": {**cell, "9-12": {"n": 10, "accuracy": 0.6}},
+             "generic": {**cell, "9-12": {"n": 10, "accuracy": 0.7}}}
+    assert model_matrix.summarise("textzoom", "ppocr", table)["margin_over_plain"] == \
+        {"generic": {"<=8": None, "9-12": 10.0}}
+
+
 @pytest.mark.parametrize("args, needle", [(["--protocols", "fourth"], "fourth"),
                                           (["--matched", "ppocr"], "RECOGNIZER=WEIGHTS"),
                                           (["--limit", "0"], "--limit")])
