@@ -1,0 +1,145 @@
+"""Is there anything left to restore in blurred small text? Classical deconvolution at the known blur.
+
+    python benchmarks/blur_headroom.py --engines rapidocr,tesseract --json headroom.json
+
+For the words of a protocol (default ``half-blur``: Gaussian sigma 0.8 px, then JPEG q50) whose
+LR crop is at most ``--max-height`` px tall, each engine reads the LR crop as it is, after an
+unsharp mask and after Richardson-Lucy deconvolution with the protocol's own blur (the best
+case for a classical method: the blur is known exactly), each also after a bicubic x2 first,
+and the HR crop. When none of these reads more words than the crop as it is, what the protocol
+destroyed cannot be sharpened back: only a model that guesses the letters can help.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file: make ``benchmarks.*`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from benchmarks.word_crops import read, write_report  # noqa: E402
+from sgenet_ocr.cli import ArgumentParser, run_cli  # noqa: E402
+from sgenet_ocr.errors import UsageError  # noqa: E402
+from sgenet_ocr.evaluation.protocols import BLUR_SIGMA, PROTOCOLS  # noqa: E402
+from sgenet_ocr.metrics import word_correct  # noqa: E402
+
+
+def unsharp(image: np.ndarray, sigma: float, amount: float) -> np.ndarray:
+    import cv2
+
+    x = image.astype(np.float32)
+    return np.clip(x + amount * (x - cv2.GaussianBlur(x, (0, 0), sigma)), 0, 255).astype(np.uint8)
+
+
+def richardson_lucy(image: np.ndarray, sigma: float, iterations: int) -> np.ndarray:
+    """Richardson-Lucy deconvolution of an RGB image with a Gaussian blur of ``sigma`` px (its
+    own transpose: the kernel is symmetric)."""
+    import cv2
+
+    observed = image.astype(np.float32) / 255.0 + 1e-3
+    estimate = observed.copy()
+    for _ in range(iterations):
+        blurred = cv2.GaussianBlur(estimate, (0, 0), sigma, borderType=cv2.BORDER_REFLECT) + 1e-6
+        estimate *= cv2.GaussianBlur(observed / blurred, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    return np.clip(estimate * 255.0, 0, 255).astype(np.uint8)
+
+
+def bicubic_x2(image: np.ndarray) -> np.ndarray:
+    from sgenet_ocr.imaging import resize
+
+    return resize(image, image.shape[1] * 2, image.shape[0] * 2)
+
+
+def variants(sigma: float) -> dict:
+    """name -> LR transform; ``None`` stands for the HR crop. After a x2 the blur is 2 sigma."""
+    return {
+        "as is": lambda x: x,
+        f"unsharp s{sigma} x1": lambda x: unsharp(x, sigma, 1.0),
+        f"unsharp s{sigma} x2": lambda x: unsharp(x, sigma, 2.0),
+        f"richardson-lucy s{sigma} 10 it": lambda x: richardson_lucy(x, sigma, 10),
+        f"richardson-lucy s{sigma} 30 it": lambda x: richardson_lucy(x, sigma, 30),
+        "bicubic x2": bicubic_x2,
+        f"bicubic x2 + unsharp s{2 * sigma} x2": lambda x: unsharp(bicubic_x2(x), 2 * sigma, 2.0),
+        f"bicubic x2 + richardson-lucy s{2 * sigma} 20 it": lambda x: richardson_lucy(bicubic_x2(x), 2 * sigma, 20),
+        "hr": None,
+    }
+
+
+def measure(host, engine_name: str, samples, sigma: float) -> dict:
+    engine = host.engines.create(engine_name)
+    try:
+        rows = []
+        for name, transform in variants(sigma).items():
+            images = [s.hr if transform is None else transform(s.lr) for s in samples]
+            readings, _ = read(engine, images)
+            correct = sum(bool(word_correct(text, s.label)) for (text, _), s in zip(readings, samples))
+            rows.append({"variant": name, "correct": correct, "accuracy": round(correct / len(samples), 4)})
+    finally:
+        engine.close()
+    return {"engine": engine_name, "words": len(samples), "variants": rows}
+
+
+def markdown(report: dict) -> str:
+    s = report["settings"]
+    engines = report["engines"]
+    lines = [f"`{s['protocol']}`, the {s['words']} words of `{Path(s['data']).name}` (first {s['limit'] or 'all'}) "
+             f"whose LR crop is <= {s['max_height']} px; words read right (%):", "",
+             "| variant | " + " | ".join(e["engine"] for e in engines) + " |",
+             "|---|" + "---|" * len(engines)]
+    for i, row in enumerate(engines[0]["variants"]):
+        cells = [f"{e['variants'][i]['correct']} ({100 * e['variants'][i]['accuracy']:.1f})" for e in engines]
+        lines.append(f"| {row['variant']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def build_parser() -> ArgumentParser:
+    p = ArgumentParser(prog="python benchmarks/blur_headroom.py", description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", type=Path,
+                   default=Path(os.environ.get("SGENET_DATA", "../shared/data")) / "ic15_words_dev")
+    p.add_argument("--protocol", choices=PROTOCOLS, default="half-blur")
+    p.add_argument("--engines", default="rapidocr,tesseract,easyocr")
+    p.add_argument("--limit", type=int, default=300, help="first N words of the protocol")
+    p.add_argument("--max-height", type=int, default=12, help="only words whose LR crop is at most this tall")
+    p.add_argument("--sigma", type=float, default=BLUR_SIGMA, help="the blur to undo, px at LR scale")
+    p.add_argument("--json", type=Path, required=True)
+    p.add_argument("--markdown", type=Path)
+    return p
+
+
+def _main(argv: list[str] | None) -> int:
+    from sgenet_ocr.evaluation.protocols import load_samples
+    from sgenet_ocr.plugin_manager import PluginHost
+
+    args = build_parser().parse_args(argv)
+    if args.limit < 1 or args.max_height < 1 or args.sigma <= 0:
+        raise UsageError("--limit and --max-height must be at least 1, --sigma above 0")
+    engines = [n.strip() for n in args.engines.split(",") if n.strip()]
+    if not engines:
+        raise UsageError("--engines needs at least one name")
+    samples, _ = load_samples(args.data, args.protocol, args.limit)
+    small = [s for s in samples if s.lr.shape[0] <= args.max_height]
+    if not small:
+        raise UsageError(f"no word of the first {args.limit} is at most {args.max_height} px tall")
+    host = PluginHost()
+    report = {"settings": {"data": str(args.data), "protocol": args.protocol, "limit": args.limit,
+                           "max_height": args.max_height, "sigma": args.sigma, "words": len(small),
+                           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())},
+              "engines": []}
+    for name in engines:
+        print(f"{name} ...", file=sys.stderr, flush=True)
+        report["engines"].append(measure(host, name, small, args.sigma))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    write_report(report, args.json, args.markdown, markdown)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_cli("blur_headroom", _main, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
