@@ -109,6 +109,7 @@ def markdown(report: dict) -> str:
              f"word accuracy % by LR text height; *gap* = share of the engine-alone -> HR gap closed on "
              f"words <= 12 px. `{FULL_PROTOCOL}`: every word; other protocols: the first "
              f"{report['settings']['limit'] or 'all'}.", ""]
+    lines += summary_table(report["results"]) + [""]
     for protocol in report["settings"]["protocols"]:
         lines += [f"**`{protocol}`**", "",
                   "| recogniser | weights | " + " | ".join(BUCKETS) + " | gap <=12 |",
@@ -126,6 +127,23 @@ def markdown(report: dict) -> str:
                 lines.append(f"| {entry['recognizer']} | {column} | " + " | ".join(cells) + f" | {gap_text} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def summary_table(results: list[dict]) -> list[str]:
+    """Words <= 12 px, one row per protocol and recogniser: accuracy of every column and the gap
+    closed by the weights the engine runs by default (matched where it has them)."""
+    lines = ["**Words <= 12 px**, accuracy %:", "",
+             "| protocol | recogniser | " + " | ".join(COLUMNS) + " | gap closed by the default weights |",
+             "|---|---|" + "---|" * (len(COLUMNS) + 1)]
+    for entry in results:
+        small, gaps = entry["summary"]["small_accuracy"], entry["summary"]["gap_closed"]
+        if small.get("identity") is None:
+            continue  # no words this small (textzoom)
+        cells = ["-" if small.get(c) is None else f"{100 * small[c]:.1f}" for c in COLUMNS]
+        gap = gaps.get("matched", gaps.get("generic"))
+        lines.append(f"| {entry['protocol']} | {entry['recognizer']} | " + " | ".join(cells)
+                     + f" | {'-' if gap is None else f'{100 * gap:+.0f}%'} |")
+    return lines
 
 
 def _pct(cell: dict | None) -> str:
