@@ -1,0 +1,140 @@
+"""How much does the way a small crop is enlarged change what an engine reads? No restoration.
+
+    python benchmarks/resampling_paths.py --engines rapidocr,tesseract,easyocr --json paths.json
+
+For the words of a protocol (default ``half``) whose LR crop is at most ``--max-height`` px
+tall, each engine reads the crop as it is (the engine resizes it itself: RapidOCR and PaddleOCR
+with OpenCV's bilinear, straight to their 48 px input) and after a few plain enlargements: one
+bilinear or bicubic resize to 32 px (what a x2 restorer outputs), the two steps the SGENet
+restorers take before any learning (bicubic to their 16 px input, then bicubic x2), and a
+bilinear x2. A path that costs an engine words here costs it the same words under any restorer
+built on that path: it is the floor a restorer starts from.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file: make ``benchmarks.*`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from benchmarks.word_crops import read, write_report  # noqa: E402
+from sgenet_ocr.cli import ArgumentParser, run_cli  # noqa: E402
+from sgenet_ocr.errors import UsageError  # noqa: E402
+from sgenet_ocr.evaluation.protocols import LR_HEIGHT_BUCKETS, PROTOCOLS, lr_height_bucket  # noqa: E402
+from sgenet_ocr.metrics import word_correct  # noqa: E402
+
+OUTPUT_HEIGHT = 32  # a x2 restorer's output height
+MODEL_INPUT = 16    # the SGENet restorers' input height
+
+
+def to_height(image: np.ndarray, height: int, how: str) -> np.ndarray:
+    """``image`` resized to ``height`` px, aspect kept: OpenCV ``linear``/``cubic`` or PIL ``pil-bicubic``."""
+    import cv2
+
+    from sgenet_ocr.imaging import resize
+
+    h, w = image.shape[:2]
+    width = max(1, round(w * height / h))
+    if how == "pil-bicubic":
+        return resize(image, width, height)
+    return cv2.resize(image, (width, height), interpolation={"linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC}[how])
+
+
+def paths() -> dict:
+    """name -> enlargement of an LR crop."""
+    def sgenet_base(x):  # the SGENet restorers' input (PIL bicubic to 16 px), then bicubic x2
+        small = to_height(x, MODEL_INPUT, "pil-bicubic")
+        return to_height(small, 2 * MODEL_INPUT, "pil-bicubic")
+
+    return {
+        "as is": lambda x: x,
+        "bilinear to 32 px": lambda x: to_height(x, OUTPUT_HEIGHT, "linear"),
+        "bicubic (OpenCV) to 32 px": lambda x: to_height(x, OUTPUT_HEIGHT, "cubic"),
+        "bicubic (PIL) to 32 px": lambda x: to_height(x, OUTPUT_HEIGHT, "pil-bicubic"),
+        "bicubic to 16 px, then x2 (SGENet's base)": sgenet_base,
+        "bilinear x2": lambda x: to_height(x, 2 * x.shape[0], "linear"),
+    }
+
+
+def measure(host, engine_name: str, samples) -> dict:
+    engine = host.engines.create(engine_name)
+    try:
+        rows = []
+        for name, enlarge in paths().items():
+            readings, _ = read(engine, [enlarge(s.lr) for s in samples])
+            right = [bool(word_correct(text, s.label)) for (text, _), s in zip(readings, samples)]
+            by_bucket = {b: sum(r for r, s in zip(right, samples) if lr_height_bucket(s.lr.shape[0]) == b)
+                         for b in LR_HEIGHT_BUCKETS}
+            rows.append({"path": name, "correct": sum(right),
+                         "correct_by_bucket": {b: n for b, n in by_bucket.items() if n or b in ("<=8", "9-12")}})
+    finally:
+        engine.close()
+    return {"engine": engine_name, "words": len(samples), "paths": rows}
+
+
+def markdown(report: dict) -> str:
+    s, engines = report["settings"], report["engines"]
+    counts = s["words_by_bucket"]
+    lines = [f"`{s['protocol']}`, the words of `{Path(s['data']).name}` whose LR crop is <= {s['max_height']} px "
+             f"({', '.join(f'{b}: {n}' for b, n in counts.items() if n)}); words read right, <=8 / 9-12 px:", "",
+             "| enlargement | " + " | ".join(e["engine"] for e in engines) + " |",
+             "|---|" + "---|" * len(engines)]
+    for i, row in enumerate(engines[0]["paths"]):
+        cells = [" / ".join(str(e["paths"][i]["correct_by_bucket"].get(b, 0)) for b in ("<=8", "9-12"))
+                 for e in engines]
+        lines.append(f"| {row['path']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def build_parser() -> ArgumentParser:
+    p = ArgumentParser(prog="python benchmarks/resampling_paths.py", description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", type=Path,
+                   default=Path(os.environ.get("SGENET_DATA", "../shared/data")) / "ic15_words_dev")
+    p.add_argument("--protocol", choices=PROTOCOLS, default="half")
+    p.add_argument("--engines", default="rapidocr,tesseract,easyocr")
+    p.add_argument("--limit", type=int, help="first N words of the protocol")
+    p.add_argument("--max-height", type=int, default=12, help="only words whose LR crop is at most this tall")
+    p.add_argument("--json", type=Path, required=True)
+    p.add_argument("--markdown", type=Path)
+    return p
+
+
+def _main(argv: list[str] | None) -> int:
+    from sgenet_ocr.evaluation.protocols import load_samples
+    from sgenet_ocr.plugin_manager import PluginHost
+
+    args = build_parser().parse_args(argv)
+    if (args.limit is not None and args.limit < 1) or args.max_height < 1:
+        raise UsageError("--limit and --max-height must be at least 1")
+    engines = [n.strip() for n in args.engines.split(",") if n.strip()]
+    if not engines:
+        raise UsageError("--engines needs at least one name")
+    samples, _ = load_samples(args.data, args.protocol, args.limit)
+    small = [s for s in samples if s.lr.shape[0] <= args.max_height]
+    if not small:
+        raise UsageError(f"no word is at most {args.max_height} px tall")
+    host = PluginHost()
+    buckets = {b: sum(lr_height_bucket(s.lr.shape[0]) == b for s in small) for b in LR_HEIGHT_BUCKETS}
+    report = {"settings": {"data": str(args.data), "protocol": args.protocol, "limit": args.limit,
+                           "max_height": args.max_height, "words_by_bucket": buckets,
+                           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())},
+              "engines": []}
+    for name in engines:
+        print(f"{name} ...", file=sys.stderr, flush=True)
+        report["engines"].append(measure(host, name, small))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    write_report(report, args.json, args.markdown, markdown)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_cli("resampling_paths", _main, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
