@@ -11,9 +11,7 @@ destroyed cannot be sharpened back: only a model that guesses the letters can he
 """
 from __future__ import annotations
 
-import os
 import sys
-import time
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file: make ``benchmarks.*`` importable
@@ -21,10 +19,10 @@ if __package__ in (None, ""):  # run as a file: make ``benchmarks.*`` importable
 
 import numpy as np  # noqa: E402
 
-from benchmarks.word_crops import read, write_report  # noqa: E402
-from sgenet_ocr.cli import ArgumentParser, run_cli  # noqa: E402
+from benchmarks.word_crops import read, run_small_words, small_words_parser  # noqa: E402
+from sgenet_ocr.cli import run_cli  # noqa: E402
 from sgenet_ocr.errors import UsageError  # noqa: E402
-from sgenet_ocr.evaluation.protocols import BLUR_SIGMA, PROTOCOLS  # noqa: E402
+from sgenet_ocr.evaluation.protocols import BLUR_SIGMA  # noqa: E402
 from sgenet_ocr.metrics import word_correct  # noqa: E402
 
 
@@ -96,44 +94,14 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_parser() -> ArgumentParser:
-    p = ArgumentParser(prog="python benchmarks/blur_headroom.py", description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", type=Path,
-                   default=Path(os.environ.get("SGENET_DATA", "../shared/data")) / "ic15_words_dev")
-    p.add_argument("--protocol", choices=PROTOCOLS, default="half-blur")
-    p.add_argument("--engines", default="rapidocr,tesseract,easyocr")
-    p.add_argument("--limit", type=int, default=300, help="first N words of the protocol")
-    p.add_argument("--max-height", type=int, default=12, help="only words whose LR crop is at most this tall")
-    p.add_argument("--sigma", type=float, default=BLUR_SIGMA, help="the blur to undo, px at LR scale")
-    p.add_argument("--json", type=Path, required=True)
-    p.add_argument("--markdown", type=Path)
-    return p
-
-
 def _main(argv: list[str] | None) -> int:
-    from sgenet_ocr.evaluation.protocols import load_samples
-    from sgenet_ocr.plugin_manager import PluginHost
-
-    args = build_parser().parse_args(argv)
-    if args.limit < 1 or args.max_height < 1 or args.sigma <= 0:
-        raise UsageError("--limit and --max-height must be at least 1, --sigma above 0")
-    engines = [n.strip() for n in args.engines.split(",") if n.strip()]
-    if not engines:
-        raise UsageError("--engines needs at least one name")
-    samples, _ = load_samples(args.data, args.protocol, args.limit)
-    small = [s for s in samples if s.lr.shape[0] <= args.max_height]
-    if not small:
-        raise UsageError(f"no word of the first {args.limit} is at most {args.max_height} px tall")
-    host = PluginHost()
-    report = {"settings": {"data": str(args.data), "protocol": args.protocol, "limit": args.limit,
-                           "max_height": args.max_height, "sigma": args.sigma, "words": len(small),
-                           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())},
-              "engines": []}
-    for name in engines:
-        print(f"{name} ...", file=sys.stderr, flush=True)
-        report["engines"].append(measure(host, name, small, args.sigma))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    write_report(report, args.json, args.markdown, markdown)
+    parser = small_words_parser("blur_headroom.py", __doc__.split("\n\n")[0], "half-blur", 300)
+    parser.add_argument("--sigma", type=float, default=BLUR_SIGMA, help="the blur to undo, px at LR scale")
+    args = parser.parse_args(argv)
+    if args.sigma <= 0:
+        raise UsageError("--sigma must be above 0")
+    run_small_words(args, lambda host, name, words: measure(host, name, words, args.sigma), markdown,
+                    sigma=args.sigma)
     return 0
 
 

@@ -1,6 +1,7 @@
-"""Shared steps of the word-crop benchmarks that compare guidance (``engine_prior_parity.py``,
-``trust.py``): read and restore crops in chunks, with the engine's prior probabilities where it
-provides them, and write the report."""
+"""Shared steps of the word-crop benchmarks: read and restore crops in chunks, with the engine's
+prior probabilities where it provides them (``engine_prior_parity.py``, ``trust.py``,
+``changed_words.py``); read a protocol's small words with several engines (``blur_headroom.py``,
+``resampling_paths.py``); write the report."""
 from __future__ import annotations
 
 import json
@@ -93,3 +94,57 @@ def build_parser(prog: str, description: str, engines: str, restorer: str):
     p.add_argument("--json", type=Path, required=True)
     p.add_argument("--markdown", type=Path)
     return p
+
+
+def small_words_parser(prog: str, description: str, protocol: str, limit: int | None):
+    """The arguments of the benchmarks that read a protocol's small words with several engines,
+    no restorer (``blur_headroom.py``, ``resampling_paths.py``)."""
+    import os
+
+    from sgenet_ocr.cli import ArgumentParser
+    from sgenet_ocr.evaluation.protocols import PROTOCOLS
+
+    p = ArgumentParser(prog=f"python benchmarks/{prog}", description=description)
+    p.add_argument("--data", type=Path, default=Path(os.environ.get("SGENET_DATA", "../shared/data")) / "ic15_words_dev")
+    p.add_argument("--protocol", choices=PROTOCOLS, default=protocol)
+    p.add_argument("--engines", default="rapidocr,tesseract,easyocr")
+    p.add_argument("--limit", type=int, default=limit, help="first N words of the protocol")
+    p.add_argument("--max-height", type=int, default=12, help="only words whose LR crop is at most this tall")
+    p.add_argument("--json", type=Path, required=True)
+    p.add_argument("--markdown", type=Path)
+    return p
+
+
+def run_small_words(args, measure: Callable, markdown: Callable[[dict], str], **settings) -> dict:
+    """The words of ``args.protocol`` whose LR crop is at most ``args.max_height`` px tall:
+    ``measure(host, engine_name, words)`` for each of ``args.engines``, and the report
+    (``settings`` + ``engines``) written to ``args.json`` / ``args.markdown``."""
+    import sys
+    import time
+
+    from sgenet_ocr.errors import UsageError
+    from sgenet_ocr.evaluation.protocols import LR_HEIGHT_BUCKETS, load_samples, lr_height_bucket
+    from sgenet_ocr.plugin_manager import PluginHost
+
+    if (args.limit is not None and args.limit < 1) or args.max_height < 1:
+        raise UsageError("--limit and --max-height must be at least 1")
+    engines = [n.strip() for n in args.engines.split(",") if n.strip()]
+    if not engines:
+        raise UsageError("--engines needs at least one name")
+    samples, _ = load_samples(args.data, args.protocol, args.limit)
+    small = [s for s in samples if s.lr.shape[0] <= args.max_height]
+    if not small:
+        raise UsageError(f"no word is at most {args.max_height} px tall")
+    host = PluginHost()
+    report = {"settings": {"data": str(args.data), "protocol": args.protocol, "limit": args.limit,
+                           "max_height": args.max_height, "words": len(small),
+                           "words_by_bucket": {b: sum(lr_height_bucket(s.lr.shape[0]) == b for s in small)
+                                               for b in LR_HEIGHT_BUCKETS},
+                           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), **settings},
+              "engines": []}
+    for name in engines:
+        print(f"{name} ...", file=sys.stderr, flush=True)
+        report["engines"].append(measure(host, name, small))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    write_report(report, args.json, args.markdown, markdown)
+    return report
