@@ -19,11 +19,10 @@ if __package__ in (None, ""):  # run as a file: make ``benchmarks.*`` importable
 
 import numpy as np  # noqa: E402
 
-from benchmarks.word_crops import read, run_small_words, small_words_parser  # noqa: E402
+from benchmarks.word_crops import engines_table, read_right, run_small_words, small_words_parser  # noqa: E402
 from sgenet_ocr.cli import run_cli  # noqa: E402
 from sgenet_ocr.errors import UsageError  # noqa: E402
 from sgenet_ocr.evaluation.protocols import BLUR_SIGMA  # noqa: E402
-from sgenet_ocr.metrics import word_correct  # noqa: E402
 
 
 def unsharp(image: np.ndarray, sigma: float, amount: float) -> np.ndarray:
@@ -68,29 +67,18 @@ def variants(sigma: float) -> dict:
 
 
 def measure(host, engine_name: str, samples, sigma: float) -> dict:
-    engine = host.engines.create(engine_name)
-    try:
-        rows = []
-        for name, transform in variants(sigma).items():
-            images = [s.hr if transform is None else transform(s.lr) for s in samples]
-            readings, _ = read(engine, images)
-            correct = sum(bool(word_correct(text, s.label)) for (text, _), s in zip(readings, samples))
-            rows.append({"variant": name, "correct": correct, "accuracy": round(correct / len(samples), 4)})
-    finally:
-        engine.close()
+    right = read_right(host, engine_name, samples, variants(sigma))
+    rows = [{"variant": name, "correct": sum(r), "accuracy": round(sum(r) / len(samples), 4)}
+            for name, r in right.items()]
     return {"engine": engine_name, "words": len(samples), "variants": rows}
 
 
 def markdown(report: dict) -> str:
     s = report["settings"]
-    engines = report["engines"]
     lines = [f"`{s['protocol']}`, the {s['words']} words of `{Path(s['data']).name}` (first {s['limit'] or 'all'}) "
-             f"whose LR crop is <= {s['max_height']} px; words read right (%):", "",
-             "| variant | " + " | ".join(e["engine"] for e in engines) + " |",
-             "|---|" + "---|" * len(engines)]
-    for i, row in enumerate(engines[0]["variants"]):
-        cells = [f"{e['variants'][i]['correct']} ({100 * e['variants'][i]['accuracy']:.1f})" for e in engines]
-        lines.append(f"| {row['variant']} | " + " | ".join(cells) + " |")
+             f"whose LR crop is <= {s['max_height']} px; words read right (%):", ""]
+    lines += engines_table(report["engines"], "variants", "variant",
+                           lambda row: f"{row['correct']} ({100 * row['accuracy']:.1f})")
     return "\n".join(lines) + "\n"
 
 

@@ -168,18 +168,12 @@ def build_parser() -> ArgumentParser:
     return p
 
 
-def _names(text: str, what: str) -> list[str]:
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names:
-        raise UsageError(f"--{what} needs at least one name")
-    return names
-
-
 def _main(argv: list[str] | None) -> int:
+    from sgenet_ocr.evaluate import split_names
     from sgenet_ocr.plugin_manager import PluginHost
 
     args = build_parser().parse_args(argv)
-    protocols, recognizers = _names(args.protocols, "protocols"), _names(args.recognizers, "recognizers")
+    protocols, recognizers = split_names(args.protocols, "protocols"), split_names(args.recognizers, "recognizers")
     for protocol in protocols:
         if protocol not in PROTOCOLS:
             raise UsageError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
@@ -192,11 +186,12 @@ def _main(argv: list[str] | None) -> int:
             raise UsageError(f"--matched {item!r}: expected RECOGNIZER=WEIGHTS")
         overrides[recognizer] = weights
     host = PluginHost()
+    matched = {r: matched_weights(host, r, overrides) for r in recognizers}  # one engine load each
     results = []
     for protocol in protocols:
         for recognizer in recognizers:
             print(f"{protocol} / {recognizer} ...", file=sys.stderr, flush=True)
-            table = measure(args.data, protocol, recognizer, host, matched_weights(host, recognizer, overrides),
+            table = measure(args.data, protocol, recognizer, host, matched[recognizer],
                             args.limit, args.min_height, args.cache)
             results.append({"protocol": protocol, "recognizer": recognizer, "table": table,
                             "summary": summarise(protocol, recognizer, table)})

@@ -20,13 +20,13 @@ if __package__ in (None, ""):  # run as a file: make ``benchmarks.*`` importable
 
 import numpy as np  # noqa: E402
 
-from benchmarks.word_crops import read, run_small_words, small_words_parser  # noqa: E402
+from benchmarks.word_crops import engines_table, read_right, run_small_words, small_words_parser  # noqa: E402
 from sgenet_ocr.cli import run_cli  # noqa: E402
 from sgenet_ocr.evaluation.protocols import LR_HEIGHT_BUCKETS, lr_height_bucket  # noqa: E402
-from sgenet_ocr.metrics import word_correct  # noqa: E402
 
 OUTPUT_HEIGHT = 32  # a x2 restorer's output height
 MODEL_INPUT = 16    # the SGENet restorers' input height
+SMALL = ("<=8", "9-12")  # the buckets reported
 
 
 def to_height(image: np.ndarray, height: int, how: str) -> np.ndarray:
@@ -59,32 +59,23 @@ def paths() -> dict:
 
 
 def measure(host, engine_name: str, samples) -> dict:
-    engine = host.engines.create(engine_name)
-    try:
-        rows = []
-        for name, enlarge in paths().items():
-            readings, _ = read(engine, [enlarge(s.lr) for s in samples])
-            right = [bool(word_correct(text, s.label)) for (text, _), s in zip(readings, samples)]
-            by_bucket = {b: sum(r for r, s in zip(right, samples) if lr_height_bucket(s.lr.shape[0]) == b)
-                         for b in LR_HEIGHT_BUCKETS}
-            rows.append({"path": name, "correct": sum(right),
-                         "correct_by_bucket": {b: n for b, n in by_bucket.items() if n or b in ("<=8", "9-12")}})
-    finally:
-        engine.close()
+    buckets = [lr_height_bucket(s.lr.shape[0]) for s in samples]
+    rows = []
+    for name, right in read_right(host, engine_name, samples, paths()).items():
+        by_bucket = {b: sum(r for r, rb in zip(right, buckets) if rb == b) for b in LR_HEIGHT_BUCKETS}
+        rows.append({"path": name, "correct": sum(right),
+                     "correct_by_bucket": {b: n for b, n in by_bucket.items() if n or b in SMALL}})
     return {"engine": engine_name, "words": len(samples), "paths": rows}
 
 
 def markdown(report: dict) -> str:
-    s, engines = report["settings"], report["engines"]
+    s = report["settings"]
     counts = s["words_by_bucket"]
     lines = [f"`{s['protocol']}`, the words of `{Path(s['data']).name}` whose LR crop is <= {s['max_height']} px "
-             f"({', '.join(f'{b}: {n}' for b, n in counts.items() if n)}); words read right, <=8 / 9-12 px:", "",
-             "| enlargement | " + " | ".join(e["engine"] for e in engines) + " |",
-             "|---|" + "---|" * len(engines)]
-    for i, row in enumerate(engines[0]["paths"]):
-        cells = [" / ".join(str(e["paths"][i]["correct_by_bucket"].get(b, 0)) for b in ("<=8", "9-12"))
-                 for e in engines]
-        lines.append(f"| {row['path']} | " + " | ".join(cells) + " |")
+             f"({', '.join(f'{b}: {n}' for b, n in counts.items() if n)}); words read right, <=8 / 9-12 px:", ""]
+    lines += engines_table(report["engines"], "paths", "path",
+                           lambda row: " / ".join(str(row["correct_by_bucket"].get(b, 0)) for b in SMALL),
+                           header="enlargement")
     return "\n".join(lines) + "\n"
 
 

@@ -123,14 +123,13 @@ def run_small_words(args, measure: Callable, markdown: Callable[[dict], str], **
     import time
 
     from sgenet_ocr.errors import UsageError
+    from sgenet_ocr.evaluate import split_names
     from sgenet_ocr.evaluation.protocols import LR_HEIGHT_BUCKETS, load_samples, lr_height_bucket
     from sgenet_ocr.plugin_manager import PluginHost
 
     if (args.limit is not None and args.limit < 1) or args.max_height < 1:
         raise UsageError("--limit and --max-height must be at least 1")
-    engines = [n.strip() for n in args.engines.split(",") if n.strip()]
-    if not engines:
-        raise UsageError("--engines needs at least one name")
+    engines = split_names(args.engines, "engines")
     samples, _ = load_samples(args.data, args.protocol, args.limit)
     small = [s for s in samples if s.lr.shape[0] <= args.max_height]
     if not small:
@@ -148,3 +147,31 @@ def run_small_words(args, measure: Callable, markdown: Callable[[dict], str], **
     args.json.parent.mkdir(parents=True, exist_ok=True)
     write_report(report, args.json, args.markdown, markdown)
     return report
+
+
+def read_right(host, engine_name: str, samples, transforms: dict) -> dict[str, list[bool]]:
+    """Per transform (name -> function of the LR crop; ``None`` = the HR crop), whether the engine
+    reads each word right after it."""
+    from sgenet_ocr.metrics import word_correct
+
+    engine = host.engines.create(engine_name)
+    try:
+        right = {}
+        for name, transform in transforms.items():
+            readings, _ = read(engine, [s.hr if transform is None else transform(s.lr) for s in samples])
+            right[name] = [bool(word_correct(text, s.label)) for (text, _), s in zip(readings, samples)]
+        return right
+    finally:
+        engine.close()
+
+
+def engines_table(engines: list[dict], rows: str, label: str, cell: Callable[[dict], str],
+                  header: str | None = None) -> list[str]:
+    """Markdown table lines: one row per entry of each engine's ``rows`` list (the same entries
+    in the same order for every engine), named by the entry's ``label``; one column per engine,
+    ``cell(entry)`` in each; the first column is titled ``header`` (default: ``label``)."""
+    lines = [f"| {header or label} | " + " | ".join(e["engine"] for e in engines) + " |",
+             "|---|" + "---|" * len(engines)]
+    for i, row in enumerate(engines[0][rows]):
+        lines.append(f"| {row[label]} | " + " | ".join(cell(e[rows][i]) for e in engines) + " |")
+    return lines

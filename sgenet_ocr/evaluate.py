@@ -55,7 +55,8 @@ def engine_name(recognizer: str) -> str:
     return RECOGNIZER_ENGINES.get(recognizer, recognizer)
 
 
-def _split_names(text: str, what: str) -> list[str]:
+def split_names(text: str, what: str) -> list[str]:
+    """A comma list of names from option ``--what``; at least one, or a UsageError."""
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
         raise UsageError(f"--{what} needs at least one name")
@@ -305,8 +306,8 @@ def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1")
-    result = evaluate(args.data, args.protocol, _split_names(args.restorers, "restorers"),
-                      _split_names(args.recognizers, "recognizers"), args.limit, args.device,
+    result = evaluate(args.data, args.protocol, split_names(args.restorers, "restorers"),
+                      split_names(args.recognizers, "recognizers"), args.limit, args.device,
                       args.weights, args.min_height, args.grid,
                       include_hr=not args.no_hr, cache=args.cache, keep=args.keep)
     if args.json:
