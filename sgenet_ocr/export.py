@@ -17,6 +17,9 @@ converted to torch, and tracing that conversion would freeze its shapes:
 They are joined by ``Identity`` nodes (onnxruntime removes them). The metadata holds the weights'
 sha256, the architecture config and the export settings.
 
+Weights trained with ``base="crop"`` take a second input, ``base`` ``(N, 3, 32, 2W)``: the crop
+enlarged once to the output size (``sgenet_ocr.imaging.enlarge_once``); both graphs then have it.
+
 ``--guided`` exports the SR branch alone: inputs ``lr`` and ``prior_probs`` ``(N, T, C)`` (the
 prior's per-step probabilities over its reduced charset, from an engine whose recogniser is the
 prior, see ``OcrEngine.recognize_with_probs``), output ``sr``. Without the prior it runs 1.2-1.6x
@@ -41,6 +44,7 @@ MIN_OPSET = 13  # Squeeze/Unsqueeze with axes inputs, ReduceSum with axes input
 EXPORT_VERSION = "2"  # bump when the graph layout changes: invalidates cached exports
 INPUT_NAME, OUTPUT_NAME = "lr", "sr"
 GUIDE_NAME = "prior_probs"  # the guided graph's second input
+BASE_NAME = "base"  # the enlarged crop, an input of base="crop" weights only
 
 
 def load_for_export(weights: str | Path | None, random_init: bool = False):
@@ -114,12 +118,12 @@ def _torch_pieces(model):
             super().__init__()
             self.sgenet = sr_model
 
-        def forward(self, lr, raw_probs):
+        def forward(self, lr, raw_probs, base=None):
             probs = raw_probs
             if columns is not None:  # same renormalised reduction as PPOCRv4Prior.forward
                 kept = raw_probs.index_select(-1, columns)
                 probs = kept / kept.sum(dim=-1, keepdim=True).clamp_min(1e-8)
-            return self.sgenet(lr, prior_probs=probs)
+            return self.sgenet(lr, prior_probs=probs, base=base)
 
     return PriorInput().eval(), SrFromRawProbs().eval()
 
@@ -152,6 +156,18 @@ def _with_metadata(proto, meta: dict):
     return proto
 
 
+def _base_example(model, lr, names: list, axes: dict) -> tuple:
+    """For ``base="crop"`` weights: add the ``base`` input to ``names``/``axes`` and return an
+    example base for tracing; else ``()``."""
+    if not model.takes_base:
+        return ()
+    import torch.nn.functional as F
+
+    names.append(BASE_NAME)
+    axes[BASE_NAME] = {0: "batch", 3: "out_width"}
+    return (F.interpolate(lr, scale_factor=model.config.scale, mode="bilinear", align_corners=False),)
+
+
 def build_guided_onnx(model, opset: int = DEFAULT_OPSET, metadata: dict | None = None):
     """The SR branch alone, guided by given prior probabilities, as an ``onnx.ModelProto``."""
     import torch
@@ -169,12 +185,13 @@ def build_guided_onnx(model, opset: int = DEFAULT_OPSET, metadata: dict | None =
             super().__init__()
             self.sgenet = sgenet
 
-        def forward(self, lr, prior_probs):
-            return self.sgenet(lr, prior_probs=prior_probs)
+        def forward(self, lr, prior_probs, base=None):
+            return self.sgenet(lr, prior_probs=prior_probs, base=base)
 
-    proto = _trace(Guided().eval(), (lr, probs), [INPUT_NAME, GUIDE_NAME], [OUTPUT_NAME],
-                   {INPUT_NAME: {0: "batch", 3: "width"}, GUIDE_NAME: {0: "batch", 1: "steps"},
-                    OUTPUT_NAME: {0: "batch", 3: "out_width"}}, opset)
+    names, axes = [INPUT_NAME, GUIDE_NAME], {INPUT_NAME: {0: "batch", 3: "width"}, GUIDE_NAME: {0: "batch", 1: "steps"},
+                                            OUTPUT_NAME: {0: "batch", 3: "out_width"}}
+    args = (lr, probs, *_base_example(model, lr, names, axes))
+    proto = _trace(Guided().eval(), args, names, [OUTPUT_NAME], axes, opset)
     proto.producer_name = "sgenet_ocr.export"
     meta = _metadata(model, opset, metadata)
     meta.update(guided="1", prior_charset=json.dumps(list(model.prior.charset)))
@@ -197,9 +214,9 @@ def build_onnx(model, opset: int = DEFAULT_OPSET, metadata: dict | None = None):
         raw = model.prior.raw_forward(prepared)
     pre = _trace(pre_module, (lr,), ["lr"], ["prior_input"],
                  {"lr": {0: "batch", 3: "width"}, "prior_input": {0: "batch", 3: "prior_width"}}, opset)
-    sr = _trace(sr_module, (lr, raw), ["lr", "raw_probs"], ["sr"],
-                {"lr": {0: "batch", 3: "width"}, "raw_probs": {0: "batch", 1: "steps"},
-                 "sr": {0: "batch", 3: "out_width"}}, opset)
+    names, axes = ["lr", "raw_probs"], {"lr": {0: "batch", 3: "width"}, "raw_probs": {0: "batch", 1: "steps"},
+                                        "sr": {0: "batch", 3: "out_width"}}
+    sr = _trace(sr_module, (lr, raw, *_base_example(model, lr, names, axes)), names, ["sr"], axes, opset)
     rec = onnx.load(model.prior.onnx_path)
     rec_opset = next((o.version for o in rec.opset_import if o.domain in ("", "ai.onnx")), opset)
     if rec_opset != opset:
@@ -213,13 +230,19 @@ def build_onnx(model, opset: int = DEFAULT_OPSET, metadata: dict | None = None):
         helper.make_node("Identity", [rec.graph.output[0].name], ["sr/raw_probs"], name="prior_out"),
         helper.make_node("Identity", ["sr/sr"], [OUTPUT_NAME], name="output"),
     ]
+    if model.takes_base:
+        link.insert(2, helper.make_node("Identity", [BASE_NAME], ["sr/" + BASE_NAME], name="feed_base"))
     lr_info = helper.make_tensor_value_info(INPUT_NAME, onnx.TensorProto.FLOAT,
                                             ["batch", 3, model.config.input_height, "width"])
-    sr_info = helper.make_tensor_value_info(OUTPUT_NAME, onnx.TensorProto.FLOAT,
-                                            ["batch", 3, model.config.input_height * model.config.scale, "out_width"])
+    out_dims = ["batch", 3, model.config.input_height * model.config.scale, "out_width"]
+    sr_info = helper.make_tensor_value_info(OUTPUT_NAME, onnx.TensorProto.FLOAT, out_dims)
+    inputs = [lr_info]
+    if model.takes_base:
+        inputs.append(helper.make_tensor_value_info(BASE_NAME, onnx.TensorProto.FLOAT, out_dims))
+    *feeds, prior_in, prior_out, output = link
     graph = helper.make_graph(
-        [*link[:2], *pre.graph.node, link[2], *rec.graph.node, link[3], *sr.graph.node, link[4]],
-        "sgenet", [lr_info], [sr_info],
+        [*feeds, *pre.graph.node, prior_in, *rec.graph.node, prior_out, *sr.graph.node, output],
+        "sgenet", inputs, [sr_info],
         initializer=[*pre.graph.initializer, *rec.graph.initializer, *sr.graph.initializer])
     merged = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
                                producer_name="sgenet_ocr.export")

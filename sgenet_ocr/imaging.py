@@ -159,6 +159,19 @@ def resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize((width, height), Image.BICUBIC))
 
 
+def enlarge_once(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """One bilinear resize (OpenCV) of a small ``uint8`` crop straight to its output size.
+
+    The base of ``base="crop"`` SGENet weights: PP-OCRv4 reads this path as well as the raw
+    crop, and better than the two bicubic steps of the 16 px input
+    (``benchmarks/results/resampling_paths.md``).
+    """
+    import cv2
+
+    return cv2.resize(np.ascontiguousarray(image), (max(1, int(width)), max(1, int(height))),
+                      interpolation=cv2.INTER_LINEAR)
+
+
 def pixels_key(image: np.ndarray) -> str:
     """A digest of an image's shape and pixels: the key of every cache of readings or
     restorations (evaluation files, benchmark memos), so equal crops are computed once."""

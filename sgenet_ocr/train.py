@@ -235,8 +235,11 @@ class Trainer:
         # model.init_weights: fine-tune from a weights file or a shipped name such as "sgenet"
         # (their stored config wins over kwargs).
         init = cfg["model"].get("init_weights")
-        self.model = create_model(cfg["model"]["name"], pretrained=init or False,
-                                  **({} if init else (cfg["model"].get("kwargs") or {})))
+        # model.base may switch fine-tuned weights to another base ("crop": see models/sgenet.py).
+        kwargs = {} if init else dict(cfg["model"].get("kwargs") or {})
+        if cfg["model"].get("base"):
+            kwargs["base"] = cfg["model"]["base"]
+        self.model = create_model(cfg["model"]["name"], pretrained=init or False, **kwargs)
         self.model.to(self.device)
         self.init_from = _lineage(init)
         self.prior = self.model.prior
@@ -284,9 +287,10 @@ class Trainer:
 
         degrade = DegradeConfig.from_dict(cfg["data"].get("degrade"))
         train_crops, val_crops = build_crops(cfg)
-        self.train_set = PairDataset(train_crops, degrade)
-        self.val_batches = validation_batches(PairDataset(val_crops, degrade, keep_native=bool(self.judges)),
-                                              tcfg["batch_size"], cfg["seed"])
+        base = self.model.config.base
+        self.train_set = PairDataset(train_crops, degrade, base=base)
+        self.val_batches = validation_batches(
+            PairDataset(val_crops, degrade, keep_native=bool(self.judges), base=base), tcfg["batch_size"], cfg["seed"])
         self.sampler = WidthBucketSampler(self.train_set.aspect_widths(), tcfg["batch_size"],
                                           seed=cfg["seed"], width_budget=tcfg.get("batch_width_budget"),
                                           textzoom_fraction=cfg["data"]["textzoom_fraction"],
@@ -386,7 +390,7 @@ class Trainer:
         try:
             for batch in self.val_batches:
                 lr, hr = batch["lr"].to(self.device), batch["hr"].to(self.device)
-                sr = self.model(lr).clamp(0, 1)
+                sr = self.model(lr, base=self._base(batch)).clamp(0, 1)
                 bic = F.interpolate(lr, size=hr.shape[-2:], mode="bicubic", align_corners=False).clamp(0, 1)
                 l1s.append(F.l1_loss(sr, hr).item())
                 mse = ((sr - hr) ** 2).flatten(1).mean(1).clamp_min(1e-10)
@@ -438,12 +442,18 @@ class Trainer:
             self.optimizer.zero_grad(set_to_none=True)
             return self._train_step(batch)
 
+    def _base(self, batch: dict) -> torch.Tensor | None:
+        """The batch's base images for ``base="crop"`` models, else None (the model makes its own)."""
+        if "base" not in batch:
+            return None
+        return batch["base"].to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
+
     def _train_step(self, batch: dict) -> dict:
         lcfg = self.cfg["loss"]
         lr = batch["lr"].to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
         hr = batch["hr"].to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
         with self.autocast():
-            sr = self.model(lr)
+            sr = self.model(lr, base=self._base(batch))
         sr = sr.float()
         parts = {"pixel": pixel_loss(sr, hr, lcfg["pixel"])}
         loss = lcfg["pixel_weight"] * parts["pixel"]

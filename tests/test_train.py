@@ -262,3 +262,18 @@ def test_a_signal_to_the_whole_process_group_stops_training_cleanly(tmp_path, wo
             proc.kill()
     assert proc.returncode == 0, err[-2000:]
     assert (out / "last.pt").is_file() and (out / "sgenet_x2.safetensors").is_file()
+
+
+@pytest.mark.slow
+def test_model_base_crop_trains_on_the_crop_enlarged_once(tmp_path, word_folder):
+    """``model.base=crop`` (see models/sgenet.py): the batches carry the base, the model takes
+    it, a step moves the weights, and validation runs on it."""
+    trainer = Trainer(load_config(None, _settings(word_folder) + ["model.base=crop"]), tmp_path / "run")
+    assert trainer.model.takes_base
+    batch = next(iter(trainer.loader))
+    assert batch["base"].shape == batch["hr"].shape
+    before = trainer.model.to_rgb.weight.detach().clone()
+    trainer.model.train()
+    loss = trainer.train_step(batch)["loss"]
+    assert loss == loss and not torch.equal(before, trainer.model.to_rgb.weight)
+    assert trainer.validate()["psnr"] > 10

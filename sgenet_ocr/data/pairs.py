@@ -3,7 +3,9 @@
 Aspect-preserving pairs have different widths, so a batch only holds crops of one width
 bucket (:class:`WidthBucketSampler`); a ``textzoom_fraction`` of the samples instead use
 TextZoom's fixed 16x64 -> 32x128 geometry. Every sample gets its own seed from the sampler,
-so a run is reproducible from its seed.
+so a run is reproducible from its seed. For ``base="crop"`` models each item also carries the
+base the restorers will make at inference: the damaged native-size word enlarged once to the
+HR size.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
+from ..imaging import enlarge_once
 from .crops import Crop
 from .degrade import DegradeConfig, aspect_lr_width, make_hr, make_lr_and_native
 
@@ -27,10 +30,12 @@ def to_tensor(image: np.ndarray) -> torch.Tensor:
 class PairDataset(Dataset):
     """Indexed by ``(crop index, lr width, sample seed)`` tuples from the sampler."""
 
-    def __init__(self, crops: Sequence[Crop], cfg: DegradeConfig, keep_native: bool = False):
+    def __init__(self, crops: Sequence[Crop], cfg: DegradeConfig, keep_native: bool = False,
+                 base: str = "bicubic"):
         self.crops = list(crops)
         self.cfg = cfg
         self.keep_native = keep_native  # validation: items also carry the native-size LR word
+        self.with_base = base == "crop"  # the model's SGENetConfig.base
 
     def __len__(self) -> int:
         return len(self.crops)
@@ -45,6 +50,8 @@ class PairDataset(Dataset):
         lr, native = make_lr_and_native(crop.image, lr_width, rng, self.cfg)
         hr = make_hr(crop.image, lr_width, self.cfg)
         item = {"lr": to_tensor(lr), "hr": to_tensor(hr), "label": crop.label}
+        if self.with_base:
+            item["base"] = to_tensor(enlarge_once(native, hr.shape[1], hr.shape[0]))
         if self.keep_native:
             item["native"] = native
         return item
@@ -107,9 +114,8 @@ class WidthBucketSampler(Sampler):
 
 def collate(items: list[dict]) -> dict:
     """Stack a one-width batch; labels stay a list of strings."""
-    return {
-        "lr": torch.stack([it["lr"] for it in items]),
-        "hr": torch.stack([it["hr"] for it in items]),
-        "label": [it["label"] for it in items],
-        **({"native": [it["native"] for it in items]} if "native" in items[0] else {}),
-    }
+    batch = {key: torch.stack([it[key] for it in items]) for key in ("lr", "hr", "base") if key in items[0]}
+    batch["label"] = [it["label"] for it in items]
+    if "native" in items[0]:
+        batch["native"] = [it["native"] for it in items]
+    return batch

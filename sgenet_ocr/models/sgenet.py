@@ -15,8 +15,14 @@ in [0, 1]. Pipeline:
 Deviations from the paper, all for arbitrary widths or easier training: the fusion's channel
 attention pools globally instead of using a fixed 16x64 depthwise kernel; each BiGRU block
 keeps a residual connection; with ``bicubic_residual`` (default) the tanh output is added to a
-bicubic x2 upscale of the input and clamped to [0, 1] (the paper maps tanh directly), and the
-final conv starts near zero so an untrained model starts close to bicubic.
+*base* image and clamped to [0, 1] (the paper maps tanh directly), and the final conv starts
+near zero so an untrained model starts close to its base.
+
+The base (``SGENetConfig.base``) is a bicubic x2 upscale of the input (``"bicubic"``), or, for
+``"crop"`` weights, an image the caller makes from the raw crop in one bilinear step to the
+output size (:func:`~sgenet_ocr.imaging.enlarge_once`) and passes as ``base=``. The 16 px input
+already went through one resampling; a second one costs PP-OCRv4 words before the network
+does anything (``benchmarks/results/resampling_paths.md``).
 """
 from __future__ import annotations
 
@@ -52,6 +58,10 @@ class SGENetConfig:
     prior_kwargs: dict = field(default_factory=dict)
     finetune_prior: bool = False
     bicubic_residual: bool = True
+    base: str = "bicubic"  # what the correction is added to: "bicubic" (of the input) or "crop" (given)
+
+
+BASES = ("bicubic", "crop")
 
 
 def text_mask(lr: torch.Tensor) -> torch.Tensor:
@@ -140,6 +150,10 @@ class SGENet(nn.Module):
         cfg = config or SGENetConfig()
         if cfg.scale != 2:
             raise ValueError("only scale 2 is implemented")
+        if cfg.base not in BASES:
+            raise ValueError(f"base must be one of {BASES}, not {cfg.base!r}")
+        if cfg.base == "crop" and not cfg.bicubic_residual:
+            raise ValueError('base="crop" needs bicubic_residual (the correction is added to the base)')
         if cfg.guidance_dim != cfg.channels:
             raise ValueError("guidance_dim must equal channels (image tokens are the head features)")
         self.config = cfg
@@ -189,9 +203,22 @@ class SGENet(nn.Module):
         return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
     # -- forward ---------------------------------------------------------------------------
-    def forward(self, lr: torch.Tensor, prior_probs: torch.Tensor | None = None) -> torch.Tensor:
-        if lr.dim() != 4 or lr.shape[1] != 3 or lr.shape[2] != self.config.input_height:
-            raise ValueError(f"expected lr (N, 3, {self.config.input_height}, W), got {tuple(lr.shape)}")
+    @property
+    def takes_base(self) -> bool:
+        """True when ``forward`` needs ``base=`` (weights trained with ``base="crop"``)."""
+        return self.config.base == "crop"
+
+    def forward(self, lr: torch.Tensor, prior_probs: torch.Tensor | None = None,
+                base: torch.Tensor | None = None) -> torch.Tensor:
+        cfg = self.config
+        if lr.dim() != 4 or lr.shape[1] != 3 or lr.shape[2] != cfg.input_height:
+            raise ValueError(f"expected lr (N, 3, {cfg.input_height}, W), got {tuple(lr.shape)}")
+        out_shape = (lr.shape[0], 3, cfg.scale * lr.shape[2], cfg.scale * lr.shape[3])
+        if self.takes_base and (base is None or tuple(base.shape) != out_shape):
+            got = "none" if base is None else tuple(base.shape)
+            raise ValueError(f'base="crop" weights need base {out_shape} (the crop enlarged once), got {got}')
+        if base is not None and not self.takes_base:
+            raise ValueError('base= was given to weights trained with base="bicubic"; they make their own')
         if prior_probs is None:
             prior_probs = self.prior(lr)
         features = self.head(torch.cat([lr, text_mask(lr)], dim=1))
@@ -201,7 +228,8 @@ class SGENet(nn.Module):
             x = block(x, guidance)
         x = self.upsample(features + self.tail(x))
         residual = torch.tanh(self.to_rgb(x))
-        if self.config.bicubic_residual:
-            base = F.interpolate(lr, scale_factor=self.config.scale, mode="bicubic", align_corners=False)
+        if cfg.bicubic_residual:
+            if base is None:
+                base = F.interpolate(lr, scale_factor=cfg.scale, mode="bicubic", align_corners=False)
             return (base + residual).clamp(0.0, 1.0)
         return (residual + 1.0) / 2.0

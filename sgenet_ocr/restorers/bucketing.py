@@ -8,6 +8,10 @@ Taller crops are not small text: shrinking them to 16 px would lose detail, so t
 bicubic x``scale`` at their own size. A crop's result depends only on the crop (the model has
 no cross-sample terms in eval mode); batching changes only float summation order, at most
 one grey level.
+
+For ``base="crop"`` weights (``with_base``) each crop is also enlarged once, straight from its
+own pixels to the output size (:func:`~sgenet_ocr.imaging.enlarge_once`), padded the same way
+and passed as ``run(batch, ..., base=bases)``.
 """
 from __future__ import annotations
 
@@ -16,12 +20,13 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..imaging import array_to_rgb, resize
+from ..imaging import array_to_rgb, enlarge_once, resize
 from ..models.sgenet import MAX_WIDTH, MIN_WIDTH
 from . import bicubic_upscale
 
 #: A backend: float32 ``(N, 3, h, W)`` in [0, 1] -> float ``(N, 3, scale*h, scale*W)``. Called
-#: as ``run(batch, probs)`` with one prior-probability array per crop when they are given.
+#: as ``run(batch, probs)`` with one prior-probability array per crop when they are given, and
+#: with ``base=`` (float32 ``(N, 3, scale*h, scale*W)``) for ``base="crop"`` weights.
 BatchRunner = Callable[..., np.ndarray]
 
 
@@ -62,7 +67,8 @@ def to_uint8_images(sr: np.ndarray) -> np.ndarray:
 
 def restore_in_buckets(crops: Sequence[np.ndarray], run: BatchRunner, *, input_height: int, scale: int,
                        bucket: int, batch_for: Callable[[int], int],
-                       prior_probs: Sequence[np.ndarray | None] | None = None) -> list[np.ndarray]:
+                       prior_probs: Sequence[np.ndarray | None] | None = None,
+                       with_base: bool = False) -> list[np.ndarray]:
     """Prepare ``crops``, run them through ``run`` by width bucket, return RGB uint8 results.
 
     Crops taller than ``input_height`` are upscaled bicubically instead (see below), so every
@@ -70,10 +76,11 @@ def restore_in_buckets(crops: Sequence[np.ndarray], run: BatchRunner, *, input_h
 
     ``batch_for(width)`` gives the most crops per call at that bucket width. Crops with
     ``prior_probs`` (not ``None``) are batched apart from those without and their arrays are
-    passed on: ``run(batch, probs)``.
+    passed on: ``run(batch, probs)``. ``with_base``: each batch also gets its crops' bases.
     """
     out: list[np.ndarray | None] = [None] * len(crops)
     small: dict[int, np.ndarray] = {}
+    bases: dict[int, np.ndarray] = {}
     guide = list(prior_probs) if prior_probs is not None else [None] * len(crops)
     buckets: dict[tuple[int, bool], list[int]] = defaultdict(list)
     for i, crop in enumerate(crops):
@@ -84,13 +91,17 @@ def restore_in_buckets(crops: Sequence[np.ndarray], run: BatchRunner, *, input_h
             out[i] = bicubic_upscale(rgb, scale)
             continue
         small[i] = prepare_crop(rgb, input_height)
+        if with_base:
+            h, w = small[i].shape[:2]
+            bases[i] = enlarge_once(rgb, scale * w, scale * h)
         buckets[bucket_width(small[i].shape[1], bucket), guide[i] is not None].append(i)
     for (width, guided), members in sorted(buckets.items()):
         step = max(1, int(batch_for(width)))
         for start in range(0, len(members), step):
             chunk = members[start:start + step]
             batch = pad_batch([small[i] for i in chunk], width)
-            sr = run(batch, [guide[i] for i in chunk]) if guided else run(batch)
+            extra = {"base": pad_batch([bases[i] for i in chunk], scale * width)} if with_base else {}
+            sr = run(batch, [guide[i] for i in chunk], **extra) if guided else run(batch, **extra)
             images = to_uint8_images(sr)
             for i, img in zip(chunk, images):
                 out[i] = np.ascontiguousarray(img[:, : small[i].shape[1] * scale])

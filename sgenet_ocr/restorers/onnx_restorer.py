@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import MissingDependencyError, ModelError, UsageError
 from ..devices import parse_device
-from ..export import DEFAULT_OPSET, GUIDE_NAME, INPUT_NAME, OUTPUT_NAME
+from ..export import BASE_NAME, DEFAULT_OPSET, GUIDE_NAME, INPUT_NAME, OUTPUT_NAME
 from ..prior_probs import fit_steps, prior_charset, prior_steps
 from ..models import resolve_weights
 from ..options import default_threads
@@ -85,6 +85,7 @@ class SgenetOnnxRestorer(Restorer):
         if self._weights is not None and charset:  # a user's own file has no guided twin
             self.guided_by, self.prior_charset = config["prior"], charset
         self.input_name = self.session.get_inputs()[0].name
+        self.takes_base = BASE_NAME in {i.name for i in self.session.get_inputs()}
         self.output_name = self.session.get_outputs()[0].name
         self.batch_size = max(1, int(batch_size))
         self.bucket = max(1, int(bucket))
@@ -102,15 +103,18 @@ class SgenetOnnxRestorer(Restorer):
     def batch_for(self, width: int) -> int:
         return batch_limit(width, self.batch_size)
 
-    def run_batch(self, batch: np.ndarray, prior_probs: Sequence[np.ndarray] | None = None) -> np.ndarray:
+    def run_batch(self, batch: np.ndarray, prior_probs: Sequence[np.ndarray] | None = None,
+                  base: np.ndarray | None = None) -> np.ndarray:
         """Float32 (N, 3, 16, W) in [0, 1] -> (N, 3, 32, 2W), one session call; with
-        ``prior_probs`` (one array per crop) the guided graph, laid out on the prior's steps."""
+        ``prior_probs`` (one array per crop) the guided graph, laid out on the prior's steps;
+        ``base`` (the crops enlarged once) for graphs of ``base="crop"`` weights."""
+        feeds = {} if base is None else {BASE_NAME: base}
         if prior_probs is None:
-            return self.session.run([self.output_name], {self.input_name: batch})[0]
+            return self.session.run([self.output_name], {self.input_name: batch, **feeds})[0]
         steps = prior_steps(batch.shape[3], self.input_height)
         probs = np.stack([fit_steps(p, steps) for p in prior_probs])
         self.prepare_guidance()
-        return self._guided_session.run([OUTPUT_NAME], {INPUT_NAME: batch, GUIDE_NAME: probs})[0]
+        return self._guided_session.run([OUTPUT_NAME], {INPUT_NAME: batch, GUIDE_NAME: probs, **feeds})[0]
 
     def prepare_guidance(self) -> None:
         """Open the SR-branch session (its export is cached on disk like the full graph's)."""
@@ -121,7 +125,8 @@ class SgenetOnnxRestorer(Restorer):
     def restore(self, crops: Sequence[np.ndarray],
                 prior_probs: Sequence[np.ndarray | None] | None = None) -> list[np.ndarray]:
         return restore_in_buckets(crops, self.run_batch, input_height=self.input_height, scale=self.scale,
-                                  bucket=self.bucket, batch_for=self.batch_for, prior_probs=prior_probs)
+                                  bucket=self.bucket, batch_for=self.batch_for, prior_probs=prior_probs,
+                                  with_base=self.takes_base)
 
     def close(self) -> None:
         self.session = self._guided_session = None

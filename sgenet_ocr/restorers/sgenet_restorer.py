@@ -43,19 +43,24 @@ class SgenetRestorer(Restorer):
     def restore(self, crops: Sequence[np.ndarray],
                 prior_probs: Sequence[np.ndarray | None] | None = None) -> list[np.ndarray]:
         return restore_in_buckets(crops, self.run_batch, input_height=self.input_height, scale=self.scale,
-                                  bucket=self.bucket, batch_for=self.batch_for, prior_probs=prior_probs)
+                                  bucket=self.bucket, batch_for=self.batch_for, prior_probs=prior_probs,
+                                  with_base=self.model.takes_base)
 
     @torch.inference_mode()
-    def run_batch(self, batch: np.ndarray, prior_probs: Sequence[np.ndarray] | None = None) -> np.ndarray:
+    def run_batch(self, batch: np.ndarray, prior_probs: Sequence[np.ndarray] | None = None,
+                  base: np.ndarray | None = None) -> np.ndarray:
         """Float32 (N, 3, 16, W) in [0, 1] -> (N, 3, 32, 2W), one model call. With
         ``prior_probs`` (one array per crop) the prior does not run: each array is laid out on
-        the steps the prior would read from this padded batch."""
+        the steps the prior would read from this padded batch. ``base``: the crops enlarged
+        once, (N, 3, 32, 2W), for ``base="crop"`` weights."""
         lr = torch.from_numpy(batch).to(self.device)
         probs = None
         if prior_probs is not None:
             steps = self.model.prior.output_steps(*batch.shape[2:])
             probs = torch.from_numpy(np.stack([fit_steps(p, steps) for p in prior_probs])).to(self.device)
-        return self.model(lr, prior_probs=probs).float().cpu().numpy()
+        if base is not None:
+            base = torch.from_numpy(base).to(self.device)
+        return self.model(lr, prior_probs=probs, base=base).float().cpu().numpy()
 
     def batch_for(self, width: int) -> int:
         """Crops per batch at ``width`` (see :func:`.bucketing.batch_limit`)."""
