@@ -232,14 +232,11 @@ class Trainer:
         if cfg.get("threads"):
             torch.set_num_threads(int(cfg["threads"]))
         self.device = pick_device(cfg["device"])
-        # model.init_weights: fine-tune from a weights file or a shipped name such as "sgenet"
-        # (their stored config wins over kwargs).
+        # model.init_weights: fine-tune from a weights file or a shipped name such as "sgenet";
+        # model.kwargs update its stored config (e.g. base: crop re-bases it, models/sgenet.py).
         init = cfg["model"].get("init_weights")
-        # model.base may switch fine-tuned weights to another base ("crop": see models/sgenet.py).
-        kwargs = {} if init else dict(cfg["model"].get("kwargs") or {})
-        if cfg["model"].get("base"):
-            kwargs["base"] = cfg["model"]["base"]
-        self.model = create_model(cfg["model"]["name"], pretrained=init or False, **kwargs)
+        self.model = create_model(cfg["model"]["name"], pretrained=init or False,
+                                  **(cfg["model"].get("kwargs") or {}))
         self.model.to(self.device)
         self.init_from = _lineage(init)
         self.prior = self.model.prior

@@ -265,10 +265,11 @@ def test_a_signal_to_the_whole_process_group_stops_training_cleanly(tmp_path, wo
 
 
 @pytest.mark.slow
-def test_model_base_crop_trains_on_the_crop_enlarged_once(tmp_path, word_folder):
-    """``model.base=crop`` (see models/sgenet.py): the batches carry the base, the model takes
-    it, a step moves the weights, and validation runs on it."""
-    trainer = Trainer(load_config(None, _settings(word_folder) + ["model.base=crop"]), tmp_path / "run")
+def test_a_crop_base_model_trains_on_the_crop_enlarged_once(tmp_path, word_folder):
+    """``base: crop`` (see models/sgenet.py): the batches carry the base, the model takes it, a
+    step moves the weights, and validation runs on it."""
+    tiny = {**TINY_MODEL, "base": "crop", "head_sees_base": True}
+    trainer = Trainer(load_config(None, _settings(word_folder) + [f"model.kwargs={tiny}"]), tmp_path / "run")
     assert trainer.model.takes_base
     batch = next(iter(trainer.loader))
     assert batch["base"].shape == batch["hr"].shape
