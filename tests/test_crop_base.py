@@ -28,13 +28,11 @@ def _crops() -> list[np.ndarray]:
     return crops
 
 
-def _weights(tmp_path, correction_std: float, head_sees_base: bool = False) -> str:
+def _weights(tmp_path, correction_std: float) -> str:
     torch.manual_seed(2)
-    model = create_model("sgenet", base="crop", head_sees_base=head_sees_base)
+    model = create_model("sgenet", base="crop")
     torch.nn.init.normal_(model.to_rgb.weight, std=correction_std)
-    if head_sees_base:  # the base channels of the head must matter in the parity check
-        torch.nn.init.normal_(model.head[0].weight, std=0.05)
-    path = tmp_path / f"crop_{correction_std}_{head_sees_base}.safetensors"
+    path = tmp_path / f"crop_{correction_std}.safetensors"
     save_weights(model, path, {"note": "random init, crop base"})
     return str(path)
 
@@ -56,32 +54,6 @@ def test_crop_base_weights_need_their_base_and_only_add_a_correction():
         create_model("sgenet", base="lanczos")
 
 
-def test_a_head_that_sees_the_base_starts_as_the_model_it_was_fine_tuned_from(tmp_path):
-    """Weights saved without the base in the head's view load with those inputs at zero: the
-    same function; then the base does reach the output through the head."""
-    torch.manual_seed(4)
-    plain = create_model("sgenet", base="crop")
-    torch.nn.init.normal_(plain.to_rgb.weight, std=0.001)  # a small correction: nothing is clamped
-    path = tmp_path / "plain.safetensors"
-    save_weights(plain, path, {})
-    seeing = create_model("sgenet", pretrained=path, head_sees_base=True)
-    assert seeing.head[0].weight.shape[1] == 4 + 12
-    lr, base = torch.rand(1, 3, 16, 32), 0.4 + 0.2 * torch.rand(1, 3, 32, 64)  # mid-grey: no clamping
-    shifted = base.roll(1, dims=3)
-
-    def correction_change(model) -> float:  # how much the added correction moves with the base
-        with torch.no_grad():
-            return float((model(lr, base=shifted) - shifted - model(lr, base=base) + base).abs().max())
-
-    with torch.no_grad():
-        assert torch.allclose(plain(lr, base=base), seeing(lr, base=base), atol=1e-6)
-    assert correction_change(plain) < 1e-5 and correction_change(seeing) < 1e-5
-    torch.nn.init.normal_(seeing.head[0].weight, std=0.05)
-    assert correction_change(seeing) > 1e-4  # trained base inputs: the correction reads the base
-    with pytest.raises(ValueError, match="head_sees_base"):
-        create_model("sgenet", head_sees_base=True)
-
-
 def test_the_restorer_adds_the_correction_to_each_crop_enlarged_once(tmp_path):
     """With the correction zeroed, every small crop comes out as ``enlarge_once`` of the crop
     itself (not of its 16 px input), whatever bucket or padding it shared; tall crops keep
@@ -98,9 +70,8 @@ def test_the_restorer_adds_the_correction_to_each_crop_enlarged_once(tmp_path):
         assert np.abs(out.astype(int) - want.astype(int)).max() <= 1
 
 
-@pytest.mark.parametrize("head_sees_base", [False, True])
-def test_onnx_export_takes_the_base_and_matches_torch(tmp_path, head_sees_base):
-    weights = _weights(tmp_path, 0.02, head_sees_base)  # a visible correction: the whole graph is compared
+def test_onnx_export_takes_the_base_and_matches_torch(tmp_path):
+    weights = _weights(tmp_path, 0.02)  # a visible correction: the whole graph is compared
     crops = _crops()
     torch_out = SgenetRestorer(weights, threads=1).restore(crops)
     onnx = SgenetOnnxRestorer(weights, cache_dir=tmp_path / "cache", threads=1)

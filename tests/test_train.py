@@ -268,7 +268,7 @@ def test_a_signal_to_the_whole_process_group_stops_training_cleanly(tmp_path, wo
 def test_a_crop_base_model_trains_on_the_crop_enlarged_once(tmp_path, word_folder):
     """``base: crop`` (see models/sgenet.py): the batches carry the base, the model takes it, a
     step moves the weights, and validation runs on it."""
-    tiny = {**TINY_MODEL, "base": "crop", "head_sees_base": True}
+    tiny = {**TINY_MODEL, "base": "crop"}
     trainer = Trainer(load_config(None, _settings(word_folder) + [f"model.kwargs={tiny}"]), tmp_path / "run")
     assert trainer.model.takes_base
     batch = next(iter(trainer.loader))

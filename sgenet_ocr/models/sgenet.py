@@ -59,7 +59,6 @@ class SGENetConfig:
     finetune_prior: bool = False
     bicubic_residual: bool = True
     base: str = "bicubic"  # what the correction is added to: "bicubic" (of the input) or "crop" (given)
-    head_sees_base: bool = False  # "crop" only: the head also reads the base (pixel-unshuffled to LR size)
 
 
 BASES = ("bicubic", "crop")
@@ -155,14 +154,12 @@ class SGENet(nn.Module):
             raise ValueError(f"base must be one of {BASES}, not {cfg.base!r}")
         if cfg.base == "crop" and not cfg.bicubic_residual:
             raise ValueError('base="crop" needs bicubic_residual (the correction is added to the base)')
-        if cfg.head_sees_base and cfg.base != "crop":
-            raise ValueError('head_sees_base needs base="crop" (a bicubic base is a function of the input)')
         if cfg.guidance_dim != cfg.channels:
             raise ValueError("guidance_dim must equal channels (image tokens are the head features)")
         self.config = cfg
         c = cfg.channels
         self.prior = prior if prior is not None else create_prior(cfg.prior, **cfg.prior_kwargs)
-        self.head = nn.Sequential(nn.Conv2d(self._head_inputs(), c, 9, padding=4), nn.PReLU(c))
+        self.head = nn.Sequential(nn.Conv2d(4, c, 9, padding=4), nn.PReLU(c))
         self.guidance = SemanticGuidance(
             self.prior.num_classes, cfg.guidance_dim, cfg.guidance_heads, cfg.guidance_ffn_mult,
             cfg.text_layers, cfg.text_to_image_layers, cfg.image_to_text_layers)
@@ -176,10 +173,6 @@ class SGENet(nn.Module):
             nn.init.normal_(self.to_rgb.weight, std=1e-3)
             nn.init.zeros_(self.to_rgb.bias)
         self._set_prior_trainable(cfg.finetune_prior)
-
-    def _head_inputs(self) -> int:
-        """RGB + text mask, and with ``head_sees_base`` the base's ``scale x scale`` phases."""
-        return 4 + (3 * self.config.scale ** 2 if self.config.head_sees_base else 0)
 
     # -- the prior stays frozen (eval, no grad) unless fine-tuning is asked for -------------
     def _set_prior_trainable(self, trainable: bool) -> None:
@@ -202,14 +195,8 @@ class SGENet(nn.Module):
         return state
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        state_dict = dict(state_dict)
-        head = state_dict.get("head.0.weight")
-        if head is not None and self.config.head_sees_base and head.shape[1] == 4:
-            # Weights trained without the base in view: its input channels start at zero, so the
-            # model starts as the one it was fine-tuned from.
-            extra = head.new_zeros(head.shape[0], self._head_inputs() - 4, *head.shape[2:])
-            state_dict["head.0.weight"] = torch.cat([head, extra], dim=1)
         if not self.config.finetune_prior:
+            state_dict = dict(state_dict)
             for key, value in super().state_dict().items():
                 if key.startswith("prior."):
                     state_dict.setdefault(key, value)
@@ -234,10 +221,7 @@ class SGENet(nn.Module):
             raise ValueError('base= was given to weights trained with base="bicubic"; they make their own')
         if prior_probs is None:
             prior_probs = self.prior(lr)
-        inputs = [lr, text_mask(lr)]
-        if cfg.head_sees_base:
-            inputs.append(F.pixel_unshuffle(base, cfg.scale))
-        features = self.head(torch.cat(inputs, dim=1))
+        features = self.head(torch.cat([lr, text_mask(lr)], dim=1))
         guidance = self.guidance(prior_probs, features)
         x = features
         for block in self.blocks:
