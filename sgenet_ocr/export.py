@@ -4,7 +4,8 @@ Usage::
 
     python -m sgenet_ocr.export --format onnx OUT.onnx [--weights PATH] [--opset N] [--random-init]
 
-The graph maps ``lr`` ``(N, 3, 16, W)`` RGB in [0, 1] to ``sr`` ``(N, 3, 32, 2W)``. It is put
+The graph maps ``lr`` ``(N, 3, 16, W)`` RGB in [0, 1] to ``sr`` ``(N, 3, 32, 2W)`` (``(N, 3, 16s, sW)``
+for weights with an ``output_scale`` s). It is put
 together from three pieces, because the prior is itself an ONNX model that onnx2torch
 converted to torch, and tracing that conversion would freeze its shapes:
 
@@ -17,7 +18,7 @@ converted to torch, and tracing that conversion would freeze its shapes:
 They are joined by ``Identity`` nodes (onnxruntime removes them). The metadata holds the weights'
 sha256, the architecture config and the export settings.
 
-Weights trained with ``base="crop"`` take a second input, ``base`` ``(N, 3, 32, 2W)``: the crop
+Weights trained with ``base="crop"`` take a second input, ``base``, shaped like ``sr``: the crop
 enlarged once to the output size (``sgenet_ocr.imaging.enlarge_once``); both graphs then have it.
 
 ``--guided`` exports the SR branch alone: inputs ``lr`` and ``prior_probs`` ``(N, T, C)`` (the
@@ -165,7 +166,7 @@ def _base_example(model, lr, names: list, axes: dict) -> tuple:
 
     names.append(BASE_NAME)
     axes[BASE_NAME] = {0: "batch", 3: "out_width"}
-    return (F.interpolate(lr, scale_factor=model.config.scale, mode="bilinear", align_corners=False),)
+    return (F.interpolate(lr, scale_factor=model.output_scale, mode="bilinear", align_corners=False),)
 
 
 def build_guided_onnx(model, opset: int = DEFAULT_OPSET, metadata: dict | None = None):
@@ -234,7 +235,7 @@ def build_onnx(model, opset: int = DEFAULT_OPSET, metadata: dict | None = None):
         link.insert(2, helper.make_node("Identity", [BASE_NAME], ["sr/" + BASE_NAME], name="feed_base"))
     lr_info = helper.make_tensor_value_info(INPUT_NAME, onnx.TensorProto.FLOAT,
                                             ["batch", 3, model.config.input_height, "width"])
-    out_dims = ["batch", 3, model.config.input_height * model.config.scale, "out_width"]
+    out_dims = ["batch", 3, model.config.input_height * model.output_scale, "out_width"]
     sr_info = helper.make_tensor_value_info(OUTPUT_NAME, onnx.TensorProto.FLOAT, out_dims)
     inputs = [lr_info]
     if model.takes_base:

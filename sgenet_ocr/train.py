@@ -222,6 +222,14 @@ class Ema:
 
 
 # ----------------------------------------------------------------------------- trainer
+def at_size_of(hr: torch.Tensor, sr: torch.Tensor) -> torch.Tensor:
+    """The HR targets at the output's size: unchanged for x2 weights; bicubic-resized for
+    weights whose output is the recogniser's input size (``output_scale``)."""
+    if hr.shape[-2:] == sr.shape[-2:]:
+        return hr
+    return F.interpolate(hr, size=sr.shape[-2:], mode="bicubic", align_corners=False).clamp(0, 1)
+
+
 class Trainer:
     def __init__(self, cfg: dict, out: Path, resume: bool = False):
         from .models import create_model
@@ -237,6 +245,11 @@ class Trainer:
         init = cfg["model"].get("init_weights")
         self.model = create_model(cfg["model"]["name"], pretrained=init or False,
                                   **(cfg["model"].get("kwargs") or {}))
+        if cfg["model"].get("zero_correction"):
+            # Start exactly at the base (a crop base at the recogniser's input size: the raw
+            # crop as the recogniser would see it) instead of a correction learned for another.
+            torch.nn.init.zeros_(self.model.to_rgb.weight)
+            torch.nn.init.zeros_(self.model.to_rgb.bias)
         self.model.to(self.device)
         self.init_from = _lineage(init)
         self.prior = self.model.prior
@@ -284,10 +297,10 @@ class Trainer:
 
         degrade = DegradeConfig.from_dict(cfg["data"].get("degrade"))
         train_crops, val_crops = build_crops(cfg)
-        base = self.model.config.base
-        self.train_set = PairDataset(train_crops, degrade, base=base)
+        base = {"base": self.model.config.base, "output_scale": self.model.output_scale}
+        self.train_set = PairDataset(train_crops, degrade, **base)
         self.val_batches = validation_batches(
-            PairDataset(val_crops, degrade, keep_native=bool(self.judges), base=base), tcfg["batch_size"], cfg["seed"])
+            PairDataset(val_crops, degrade, keep_native=bool(self.judges), **base), tcfg["batch_size"], cfg["seed"])
         self.sampler = WidthBucketSampler(self.train_set.aspect_widths(), tcfg["batch_size"],
                                           seed=cfg["seed"], width_budget=tcfg.get("batch_width_budget"),
                                           textzoom_fraction=cfg["data"]["textzoom_fraction"],
@@ -388,6 +401,7 @@ class Trainer:
             for batch in self.val_batches:
                 lr, hr = batch["lr"].to(self.device), batch["hr"].to(self.device)
                 sr = self.model(lr, base=self._base(batch)).clamp(0, 1)
+                hr = at_size_of(hr, sr)
                 bic = F.interpolate(lr, size=hr.shape[-2:], mode="bicubic", align_corners=False).clamp(0, 1)
                 l1s.append(F.l1_loss(sr, hr).item())
                 mse = ((sr - hr) ** 2).flatten(1).mean(1).clamp_min(1e-10)
@@ -452,6 +466,7 @@ class Trainer:
         with self.autocast():
             sr = self.model(lr, base=self._base(batch))
         sr = sr.float()
+        hr = at_size_of(hr, sr)
         parts = {"pixel": pixel_loss(sr, hr, lcfg["pixel"])}
         loss = lcfg["pixel_weight"] * parts["pixel"]
         for group in self.optimizer.param_groups:

@@ -278,3 +278,20 @@ def test_a_crop_base_model_trains_on_the_crop_enlarged_once(tmp_path, word_folde
     loss = trainer.train_step(batch)["loss"]
     assert loss == loss and not torch.equal(before, trainer.model.to_rgb.weight)
     assert trainer.validate()["psnr"] > 10
+
+
+def test_a_model_at_the_recognisers_size_starts_at_its_base_and_trains(tmp_path, word_folder):
+    """``output_scale: 3`` with ``zero_correction``: the base is made at 48 px, the first
+    output is exactly that base, the pixel loss compares it with the HR resized to it, and a
+    step moves the zeroed conv."""
+    tiny = {**TINY_MODEL, "base": "crop", "output_scale": 3}
+    cfg = load_config(None, _settings(word_folder) + [f"model.kwargs={tiny}", "model.zero_correction=true"])
+    trainer = Trainer(cfg, tmp_path / "run")
+    batch = next(iter(trainer.loader))
+    assert batch["base"].shape[-2:] == (48, 3 * batch["lr"].shape[-1])
+    with torch.no_grad():
+        assert torch.equal(trainer.model.eval()(batch["lr"], base=batch["base"]), batch["base"])
+    trainer.model.train()
+    loss = trainer.train_step(batch)["loss"]
+    assert loss == loss and trainer.model.to_rgb.weight.abs().sum() > 0
+    assert trainer.validate()["psnr"] > 10

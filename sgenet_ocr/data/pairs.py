@@ -5,7 +5,7 @@ bucket (:class:`WidthBucketSampler`); a ``textzoom_fraction`` of the samples ins
 TextZoom's fixed 16x64 -> 32x128 geometry. Every sample gets its own seed from the sampler,
 so a run is reproducible from its seed. For ``base="crop"`` models each item also carries the
 base the restorers will make at inference: the damaged native-size word enlarged once to the
-HR size.
+output size (the HR size, or ``output_scale`` times the LR input).
 """
 from __future__ import annotations
 
@@ -31,11 +31,12 @@ class PairDataset(Dataset):
     """Indexed by ``(crop index, lr width, sample seed)`` tuples from the sampler."""
 
     def __init__(self, crops: Sequence[Crop], cfg: DegradeConfig, keep_native: bool = False,
-                 base: str = "bicubic"):
+                 base: str = "bicubic", output_scale: int = 2):
         self.crops = list(crops)
         self.cfg = cfg
         self.keep_native = keep_native  # validation: items also carry the native-size LR word
         self.with_base = base == "crop"  # the model's SGENetConfig.base
+        self.output_scale = output_scale  # the base's size over the LR input's (SGENet.output_scale)
 
     def __len__(self) -> int:
         return len(self.crops)
@@ -51,7 +52,8 @@ class PairDataset(Dataset):
         hr = make_hr(crop.image, lr_width, self.cfg)
         item = {"lr": to_tensor(lr), "hr": to_tensor(hr), "label": crop.label}
         if self.with_base:
-            item["base"] = to_tensor(enlarge_once(native, hr.shape[1], hr.shape[0]))
+            item["base"] = to_tensor(enlarge_once(native, self.output_scale * lr.shape[1],
+                                                  self.output_scale * lr.shape[0]))
         if self.keep_native:
             item["native"] = native
         return item

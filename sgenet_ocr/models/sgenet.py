@@ -1,7 +1,7 @@
 """SGENet (arXiv 2403.13330): a TSRN-style super-resolution branch guided by a text prior.
 
 Input ``lr``: ``(N, 3, 16, W)`` RGB in [0, 1], any W from 16 to 512. Output: ``(N, 3, 32, 2W)``
-in [0, 1]. Pipeline:
+in [0, 1] (``(N, 3, 48, 3W)`` for crop-base weights with ``output_scale`` 3). Pipeline:
 
 1. a binary text mask (pixels darker than the crop's mean grey) is appended as a 4th channel;
 2. 9x9 conv head -> ``channels`` features at LR resolution;
@@ -22,7 +22,10 @@ The base (``SGENetConfig.base``) is a bicubic x2 upscale of the input (``"bicubi
 ``"crop"`` weights, an image the caller makes from the raw crop in one bilinear step to the
 output size (:func:`~sgenet_ocr.imaging.enlarge_once`) and passes as ``base=``. The 16 px input
 already went through one resampling; a second one costs PP-OCRv4 words before the network
-does anything (``benchmarks/results/resampling_paths.md``).
+does anything (``benchmarks/results/resampling_paths.md``). With ``output_scale`` the crop base
+is made at that multiple of the input (3: PP-OCRv4's 48 px recognition height) and the x2
+correction is resized to it; PP-OCRv4 then reads the output without resizing it, so a zero
+correction gives it exactly what it would make of the raw crop.
 """
 from __future__ import annotations
 
@@ -59,6 +62,7 @@ class SGENetConfig:
     finetune_prior: bool = False
     bicubic_residual: bool = True
     base: str = "bicubic"  # what the correction is added to: "bicubic" (of the input) or "crop" (given)
+    output_scale: int = 0  # 0: ``scale``; else (``base="crop"`` only) the output size, the correction resized to it
 
 
 BASES = ("bicubic", "crop")
@@ -154,6 +158,10 @@ class SGENet(nn.Module):
             raise ValueError(f"base must be one of {BASES}, not {cfg.base!r}")
         if cfg.base == "crop" and not cfg.bicubic_residual:
             raise ValueError('base="crop" needs bicubic_residual (the correction is added to the base)')
+        if cfg.output_scale not in (0, cfg.scale) and cfg.base != "crop":
+            raise ValueError('output_scale needs base="crop" (the base is made at the output size)')
+        if cfg.output_scale < 0:
+            raise ValueError(f"output_scale must be 0 (= scale) or a positive factor, not {cfg.output_scale}")
         if cfg.guidance_dim != cfg.channels:
             raise ValueError("guidance_dim must equal channels (image tokens are the head features)")
         self.config = cfg
@@ -208,12 +216,17 @@ class SGENet(nn.Module):
         """True when ``forward`` needs ``base=`` (weights trained with ``base="crop"``)."""
         return self.config.base == "crop"
 
+    @property
+    def output_scale(self) -> int:
+        """Output size over input size: ``scale``, or the ``output_scale`` of crop-base weights."""
+        return self.config.output_scale or self.config.scale
+
     def forward(self, lr: torch.Tensor, prior_probs: torch.Tensor | None = None,
                 base: torch.Tensor | None = None) -> torch.Tensor:
         cfg = self.config
         if lr.dim() != 4 or lr.shape[1] != 3 or lr.shape[2] != cfg.input_height:
             raise ValueError(f"expected lr (N, 3, {cfg.input_height}, W), got {tuple(lr.shape)}")
-        out_shape = (lr.shape[0], 3, cfg.scale * lr.shape[2], cfg.scale * lr.shape[3])
+        out_shape = (lr.shape[0], 3, self.output_scale * lr.shape[2], self.output_scale * lr.shape[3])
         if self.takes_base and (base is None or tuple(base.shape) != out_shape):
             got = "none" if base is None else tuple(base.shape)
             raise ValueError(f'base="crop" weights need base {out_shape} (the crop enlarged once), got {got}')
@@ -228,6 +241,12 @@ class SGENet(nn.Module):
             x = block(x, guidance)
         x = self.upsample(features + self.tail(x))
         residual = torch.tanh(self.to_rgb(x))
+        if self.output_scale != cfg.scale:
+            # The network works at x2; a crop base at the recogniser's own input size (x3 for
+            # PP-OCRv4's 48 px) gets the correction resized to it, so a zero correction hands
+            # the recogniser what it would make of the raw crop itself.
+            residual = F.interpolate(residual, scale_factor=self.output_scale / cfg.scale, mode="bilinear",
+                                     align_corners=False)
         if cfg.bicubic_residual:
             if base is None:
                 base = F.interpolate(lr, scale_factor=cfg.scale, mode="bicubic", align_corners=False)

@@ -79,7 +79,7 @@ class SgenetOnnxRestorer(Restorer):
         meta = self.session.get_modelmeta().custom_metadata_map
         config = json.loads(meta.get("sgenet_config", "{}"))
         self.input_height = int(config.get("input_height", 16))
-        self.scale = int(config.get("scale", 2))
+        self.scale = int(config.get("output_scale") or config.get("scale", 2))  # output over input size
         self.weights_sha256, self.weights_source = meta.get("weights_sha256"), meta.get("weights_source")
         charset = prior_charset(config)
         if self._weights is not None and charset:  # a user's own file has no guided twin
@@ -105,7 +105,7 @@ class SgenetOnnxRestorer(Restorer):
 
     def run_batch(self, batch: np.ndarray, prior_probs: Sequence[np.ndarray] | None = None,
                   base: np.ndarray | None = None) -> np.ndarray:
-        """Float32 (N, 3, 16, W) in [0, 1] -> (N, 3, 32, 2W), one session call; with
+        """Float32 (N, 3, 16, W) in [0, 1] -> (N, 3, 16s, sW) (s = ``self.scale``), one session call; with
         ``prior_probs`` (one array per crop) the guided graph, laid out on the prior's steps;
         ``base`` (the crops enlarged once) for graphs of ``base="crop"`` weights."""
         feeds = {} if base is None else {BASE_NAME: base}

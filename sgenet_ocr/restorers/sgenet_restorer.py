@@ -1,8 +1,8 @@
 """The ``sgenet`` restorer: SGENet x2 on arbitrary text crops, with PyTorch.
 
 Crop preparation and width bucketing live in :mod:`.bucketing` (shared with ``sgenet-onnx``):
-each crop up to 16 px tall comes out 32 px tall and twice its resized width; taller crops
-get bicubic x2.
+each crop up to 16 px tall comes out 32 px tall and twice its resized width (48 px and three
+times for weights with ``output_scale`` 3); taller crops get bicubic at the same factor.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from .bucketing import batch_limit, restore_in_buckets
 
 
 class SgenetRestorer(Restorer):
-    """SGENet super-resolution of text crops (scale 2, output height 32)."""
+    """SGENet super-resolution of text crops (scale 2, output height 32; or the weights' ``output_scale``)."""
 
     name = "sgenet"
     scale = 2
@@ -36,6 +36,7 @@ class SgenetRestorer(Restorer):
         self.model = apply_speedups(model.to(self.device).eval(), int8=int8, channels_last=channels_last,
                                     threads=threads)
         self.input_height = self.model.config.input_height
+        self.scale = self.model.output_scale  # 2, or 3 for weights that output PP-OCRv4's 48 px
         self.guided_by, self.prior_charset = self.model.config.prior, list(self.model.prior.charset)
         self.batch_size = max(1, int(batch_size))
         self.bucket = max(1, int(bucket))
@@ -49,10 +50,10 @@ class SgenetRestorer(Restorer):
     @torch.inference_mode()
     def run_batch(self, batch: np.ndarray, prior_probs: Sequence[np.ndarray] | None = None,
                   base: np.ndarray | None = None) -> np.ndarray:
-        """Float32 (N, 3, 16, W) in [0, 1] -> (N, 3, 32, 2W), one model call. With
+        """Float32 (N, 3, 16, W) in [0, 1] -> (N, 3, 16s, sW) (s = ``self.scale``), one model call. With
         ``prior_probs`` (one array per crop) the prior does not run: each array is laid out on
         the steps the prior would read from this padded batch. ``base``: the crops enlarged
-        once, (N, 3, 32, 2W), for ``base="crop"`` weights."""
+        once, shaped like the output, for ``base="crop"`` weights."""
         lr = torch.from_numpy(batch).to(self.device)
         probs = None
         if prior_probs is not None:
