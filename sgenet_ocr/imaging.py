@@ -5,6 +5,7 @@ import errno
 import hashlib
 import io
 import os
+import struct
 import warnings
 from pathlib import Path
 
@@ -72,6 +73,12 @@ def path_problem(path: Path) -> str | None:
     return None
 
 
+#: What Pillow's decoders raise on some damaged files besides OSError/ValueError: a TIFF whose
+#: strip-offset tag type byte was flipped made ``load()`` raise TypeError (found by
+#: tests/test_properties.py).
+_DAMAGED_FILE_ERRORS = (TypeError, IndexError, EOFError, struct.error)
+
+
 def _open_checked(fp, name: str) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -95,7 +102,7 @@ def _open_checked(fp, name: str) -> np.ndarray:
             raise InputImageError(f"{name}: permission denied") from None
         except UnidentifiedImageError:
             raise InputImageError(f"{name}: not an image file (or a format Pillow cannot read)") from None
-        except (OSError, SyntaxError, ValueError) as exc:
+        except (OSError, SyntaxError, ValueError, *_DAMAGED_FILE_ERRORS) as exc:
             raise InputImageError(f"{name}: corrupt or truncated image ({exc})") from None
 
 

@@ -101,6 +101,14 @@ def test_mutated_images_load_or_are_input_errors(fmt, data):
     _check_loaded(bytes(raw))
 
 
+def test_a_tiff_with_a_damaged_offset_tag_is_an_input_error():
+    """Found by the test above: Pillow raised TypeError from ``load()`` on this file."""
+    raw = bytearray(SAMPLES["TIFF"])
+    raw[72] = 2  # the strip-offsets entry's type becomes ASCII
+    with pytest.raises(InputImageError, match="^<bytes>: corrupt or truncated image"):
+        load_image(bytes(raw))
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
