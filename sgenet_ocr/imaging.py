@@ -174,9 +174,8 @@ def enlarge_once(image: np.ndarray, width: int, height: int) -> np.ndarray:
     is then fitted to ``width`` (the model's output width, within two pixels of it) by
     repeating its last column or cutting the excess; a crop too long for the model is squeezed.
     At 48 px PP-OCRv4 reads as many words from it as from the raw crop (169 of 288 <= 12 px on
-    dev); stretched to ``width`` it read 3 fewer. Of the
-    enlargements measured it is the one PP-OCRv4 reads best
-    (``benchmarks/results/resampling_paths.md``).
+    dev); stretched to ``width`` it read 3 fewer. Of the enlargements measured it is the one
+    PP-OCRv4 reads best (``benchmarks/results/resampling_paths.md``).
     """
     import math
 

@@ -297,10 +297,11 @@ class Trainer:
 
         degrade = DegradeConfig.from_dict(cfg["data"].get("degrade"))
         train_crops, val_crops = build_crops(cfg)
-        base = {"base": self.model.config.base, "output_scale": self.model.output_scale}
-        self.train_set = PairDataset(train_crops, degrade, **base)
+        base_args = {"base": self.model.config.base, "output_scale": self.model.output_scale}
+        self.train_set = PairDataset(train_crops, degrade, **base_args)
         self.val_batches = validation_batches(
-            PairDataset(val_crops, degrade, keep_native=bool(self.judges), **base), tcfg["batch_size"], cfg["seed"])
+            PairDataset(val_crops, degrade, keep_native=bool(self.judges), **base_args), tcfg["batch_size"],
+            cfg["seed"])
         self.sampler = WidthBucketSampler(self.train_set.aspect_widths(), tcfg["batch_size"],
                                           seed=cfg["seed"], width_budget=tcfg.get("batch_width_budget"),
                                           textzoom_fraction=cfg["data"]["textzoom_fraction"],

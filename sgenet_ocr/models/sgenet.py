@@ -64,6 +64,11 @@ class SGENetConfig:
     base: str = "bicubic"  # what the correction is added to: "bicubic" (of the input) or "crop" (given)
     output_scale: int = 0  # 0: ``scale``; else (``base="crop"`` only) the output size, the correction resized to it
 
+    @property
+    def output_factor(self) -> int:
+        """Output size over input size: ``output_scale`` when set, else ``scale``."""
+        return self.output_scale or self.scale
+
 
 BASES = ("bicubic", "crop")
 
@@ -219,7 +224,7 @@ class SGENet(nn.Module):
     @property
     def output_scale(self) -> int:
         """Output size over input size: ``scale``, or the ``output_scale`` of crop-base weights."""
-        return self.config.output_scale or self.config.scale
+        return self.config.output_factor
 
     def forward(self, lr: torch.Tensor, prior_probs: torch.Tensor | None = None,
                 base: torch.Tensor | None = None) -> torch.Tensor:

@@ -22,6 +22,7 @@ from ..devices import parse_device
 from ..export import BASE_NAME, DEFAULT_OPSET, GUIDE_NAME, INPUT_NAME, OUTPUT_NAME
 from ..prior_probs import fit_steps, prior_charset, prior_steps
 from ..models import resolve_weights
+from ..models.weights import config_from_dict
 from ..options import default_threads
 from . import Restorer
 from .bucketing import batch_limit, restore_in_buckets
@@ -79,7 +80,7 @@ class SgenetOnnxRestorer(Restorer):
         meta = self.session.get_modelmeta().custom_metadata_map
         config = json.loads(meta.get("sgenet_config", "{}"))
         self.input_height = int(config.get("input_height", 16))
-        self.scale = int(config.get("output_scale") or config.get("scale", 2))  # output over input size
+        self.scale = config_from_dict(config).output_factor  # output over input size
         self.weights_sha256, self.weights_source = meta.get("weights_sha256"), meta.get("weights_source")
         charset = prior_charset(config)
         if self._weights is not None and charset:  # a user's own file has no guided twin
