@@ -261,14 +261,11 @@ class Trainer:
         tcfg = cfg["train"]
         self.optimizer = make_optimizer(self.trainable.values(), tcfg)
         self.ema = Ema(self.trainable, tcfg["ema_decay"])
-        # The recogniser of the text-focus losses and of validation: the model's own prior, or an
-        # engine's recogniser (loss.recogniser) for weights matched to that engine.
-        reader = cfg["loss"].get("recogniser")
-        if reader:
-            from .models.prior import create_prior
+        # The recogniser of the text-focus losses and of validation, as its engine runs it: the
+        # model's prior, or an engine's recogniser (loss.recogniser) for engine-matched weights.
+        from .models.prior import create_reader
 
-            reader = create_prior(reader).to(self.device).freeze()
-        self.text = TextFocus(reader or self.prior)
+        self.text = TextFocus(create_reader(cfg["loss"].get("recogniser") or self.prior.name).to(self.device))
         # NHWC is oneDNN's (and cuDNN's) native conv layout: the same steps, less time per step.
         self.memory_format = torch.channels_last if tcfg.get("channels_last", True) else torch.contiguous_format
         self.model.to(memory_format=self.memory_format)

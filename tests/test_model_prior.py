@@ -114,3 +114,31 @@ def test_building_the_prior_leaves_the_global_rng_alone():
     after_building = torch.rand(3)
     torch.manual_seed(0)
     assert torch.equal(after_building, torch.rand(3))
+
+
+@pytest.mark.slow
+def test_the_training_reader_reads_small_enlarged_crops_like_rapidocr(prior, shared_data):
+    """Losses and validation read with ``create_reader``: on small words enlarged to 48 px (what
+    a restorer hands the engine) it must give RapidOCR's reading, which the unpadded guidance
+    prior often does not: a loss through that one trained for a reader no engine runs."""
+    import cv2
+    from rapidocr_onnxruntime import RapidOCR
+
+    from sgenet_ocr.models.prior import create_reader
+
+    reader, engine = create_reader("ppocrv4_rec"), RapidOCR()
+    agree = unpadded = total = 0
+    for rgb in real_crops(shared_data, 30, step=13):
+        small = cv2.resize(rgb, (max(1, round(rgb.shape[1] * 10 / rgb.shape[0])), 10), interpolation=cv2.INTER_AREA)
+        enlarged = cv2.resize(small, (max(1, round(small.shape[1] * 4.8)), 48), interpolation=cv2.INTER_LINEAR)
+        (theirs,), _ = engine.text_rec(enlarged[:, :, ::-1].copy())
+        if not all(ch in REDUCED_CHARS for ch in theirs[0]):
+            continue
+        with torch.no_grad():
+            x = to_tensor(enlarged)
+            ours, plain = reader.decode(reader(x))[0], prior.decode(prior(x))[0]
+        total += 1
+        agree += ours == theirs[0]
+        unpadded += plain == theirs[0]
+    assert total >= 20 and agree >= total - 1
+    assert unpadded < agree  # why the reader pads: the padding changes what the network reads

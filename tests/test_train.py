@@ -151,6 +151,15 @@ def test_text_on_legible_trains_and_rejects_unknown_values(tmp_path, word_folder
         Trainer(load_config(None, base + ["loss.text_on=some"]), tmp_path / "bad")
 
 
+def test_the_text_losses_read_as_the_engine_does_not_as_the_guidance_prior(tmp_path, word_folder):
+    """PP-OCRv4's engines pad crops to 320 px and read them differently when they are not: the
+    losses and validation use the padded reader, the model's guidance keeps the cheap prior."""
+    trainer = Trainer(load_config(None, _settings(word_folder)), tmp_path / "pad")
+    assert trainer.text.prior.name == trainer.prior.name == "ppocrv4_rec"
+    assert trainer.text.prior is not trainer.prior
+    assert trainer.text.prior.min_width == 320 and trainer.prior.min_width == 0
+
+
 @pytest.mark.slow
 def test_engine_matched_training_reads_with_the_engines_recogniser(tmp_path, word_folder):
     """loss.recogniser=easyocr_g2: the text-focus losses and validation read with EasyOCR's own

@@ -15,9 +15,11 @@ The ONNX graph is converted to torch once per process with onnx2torch (after tur
 Preprocessing replicates RapidOCR's ``TextRecognizer.resize_norm_img``: BGR channel order,
 height 48, width ``ceil(48 * w / h)`` with bilinear resizing (``cv2.resize``'s default), values
 scaled to [-1, 1] by ``(x - 0.5) / 0.5``. RapidOCR also zero-pads on the right to at least
-320 px (40 CTC steps); that is ``min_width=320`` here, but the default is no padding: on 300
-ICDAR 2015 word crops it read as well (73.7% vs 73.3% word accuracy on HR crops, 69.7% vs
-68.7% on crops downscaled to 16 px) at a third of the compute for short crops. The resize is
+320 px (40 CTC steps); that is ``min_width=320`` here. The model's guidance prior does not pad
+(a third of the compute for short crops, and as accurate on 300 ICDAR 2015 word crops), but the
+padding changes what the attention layers see: on small SR crops the unpadded prior reads 45% of
+words differently from the engine. Losses and validation therefore read with
+:func:`create_reader`, which pads as the engine does and then agrees with RapidOCR on every word. The resize is
 ``F.interpolate`` so gradients flow; it matches cv2 up to interpolation rounding.
 
 Charset reduction: the model predicts 6625 classes (blank, 6623 characters from the ONNX
@@ -225,6 +227,22 @@ def create_prior(name: str = "ppocrv4_rec", **kwargs) -> SemanticPrior:
         except ImportError:
             raise MissingDependencyError(module, "easyocr", f"the {name!r} recogniser needs {module}") from None
     return factory(**kwargs)
+
+
+# How each engine runs its recogniser, where that differs from the prior's cheaper default.
+# RapidOCR and PaddleOCR pad every crop to at least 320 px: PP-OCRv4's attention layers see the
+# padding, and unpadded the prior reads 45% of small SR crops differently from the engine
+# (same accuracy, different words), so a loss through the unpadded prior trains for a reader
+# that no engine runs (MODEL_CARD.md, "Stage 13").
+AS_THE_ENGINE_RUNS: dict[str, dict] = {
+    "ppocrv4_rec": {"min_width": 320},
+}
+
+
+def create_reader(name: str = "ppocrv4_rec") -> SemanticPrior:
+    """The recogniser ``name`` exactly as its engine runs it, frozen: what the text-focus losses
+    and validation read with, so that training optimises the engine's reading."""
+    return create_prior(name, **AS_THE_ENGINE_RUNS.get(name, {})).freeze()
 
 
 def list_priors() -> Sequence[str]:
