@@ -63,3 +63,47 @@ def test_unknown_recognisers_are_refused():
 
     with pytest.raises(ModelError, match="unknown semantic prior"):
         create_prior("no_such_reader")
+
+
+def test_easyocrs_confidence_and_contrast_stretch_follow_easyocr():
+    from easyocr.recognition import adjust_contrast_grey, custom_mean
+
+    from sgenet_ocr_easyocr.prior import confidence, stretch_contrast
+
+    probs = torch.tensor([[[0.1, 0.9, 0.0], [0.8, 0.1, 0.1], [0.3, 0.2, 0.5]],  # steps 1 and 3 read
+                          [[0.9, 0.05, 0.05], [0.6, 0.2, 0.2], [0.7, 0.2, 0.1]]])  # all blank
+    assert torch.allclose(confidence(probs), torch.tensor([float(custom_mean(np.array([0.9, 0.5]))), 0.0]))
+    rng = np.random.default_rng(0)
+    for low, high in ((90, 130), (10, 240)):  # a grey, flat line (stretched) and a contrasty one (kept)
+        grey = rng.integers(low, high, size=(64, 150)).astype(np.uint8)
+        theirs = adjust_contrast_grey(grey, target=0.5).astype(float)
+        ours = stretch_contrast(torch.from_numpy(grey).float()[None, None] / 255)[0, 0].numpy() * 255
+        assert np.abs(ours - theirs).max() <= 1.0  # easyocr truncates to uint8 where it stretches
+        assert np.array_equal(theirs, grey) == (low == 10)  # the flat line was stretched, the other not
+
+
+@pytest.mark.slow
+@pytest.mark.needs_data
+def test_the_training_reader_follows_the_engines_second_pass(shared_data):
+    """Small words enlarged (what a restorer hands EasyOCR): most are read with low confidence,
+    so the engine's contrast-stretched second pass decides; the reader the losses use does it too
+    and gives the engine's text far more often than the first pass alone."""
+    import cv2
+
+    from sgenet_ocr.data.pairs import to_tensor
+    from sgenet_ocr.models.prior import create_prior, create_reader
+    from sgenet_ocr_easyocr.engine import EasyOcrEngine
+
+    folder = shared_data / "ic15_words_dev" / "images"
+    crops = []
+    for i in range(1, 1 + 60 * 7, 7):
+        rgb = np.asarray(Image.open(folder / f"word_{i}.png").convert("RGB"))
+        small = cv2.resize(rgb, (max(1, round(rgb.shape[1] * 10 / rgb.shape[0])), 10), interpolation=cv2.INTER_AREA)
+        crops.append(cv2.resize(small, (max(1, round(small.shape[1] * 3.2)), 32), interpolation=cv2.INTER_LINEAR))
+    engine_texts = [t for t, _ in EasyOcrEngine().recognize(crops)]
+    same = {}
+    for name, reader in (("reader", create_reader("easyocr_g2")), ("first pass", create_prior("easyocr_g2"))):
+        with torch.no_grad():
+            texts = [reader.decode(reader(to_tensor(c)[None]))[0] for c in crops]
+        same[name] = sum(a == b for a, b in zip(texts, engine_texts))
+    assert same["reader"] >= 0.65 * len(crops) and same["reader"] > same["first pass"] + 0.15 * len(crops), same

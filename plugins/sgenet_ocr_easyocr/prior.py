@@ -6,8 +6,11 @@ text-focus losses then reward SR output that EasyOCR itself reads, not PP-OCRv4.
 on EasyOCR's input: grey (ITU-R 601 luma, as ``cv2.COLOR_RGB2GRAY``), 64 px tall with the
 width scaled alike (bilinear, what EasyOCR's resize amounts to), padded to a whole number of
 heights by repeating the last column, values in [-1, 1]. Its charset is the reader's, blank
-first. It is EasyOCR's first pass: the engine reads low-confidence crops again after a
-contrast stretch, which a loss does not need.
+first. By default it is EasyOCR's first pass. The training losses read with it as the engine
+runs it (``models.prior.create_reader``): ``second_pass=True`` adds what the engine does next, a
+crop read with confidence below 0.1 is read again after easyocr's contrast stretch and the more
+confident reading is the crop's (on small words that pass decides many readings), and
+``uint8=True`` rounds to the engine's 256 grey levels where it does (MODEL_CARD.md, stage 13).
 
 The network is built from easyocr's own class and weights file, not through a ``Reader``: that
 needs torch and torchvision only, so the GPU kit can carry it (easyocr's network code, the
@@ -24,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from sgenet_ocr.models.charset import BLANK
-from sgenet_ocr.models.prior import SemanticPrior
+from sgenet_ocr.models.prior import SemanticPrior, uint8_levels
 
 LUMA = (0.299, 0.587, 0.114)
 MODELS_ENV = "SGENET_EASYOCR_MODELS"  # a folder holding english_g2.pth (the GPU kit's copy)
@@ -66,26 +69,79 @@ class EasyOCRPrior(SemanticPrior):
     mean = 0.5
     std = 0.5
 
-    def __init__(self, model_dir: str | None = None):
+    def __init__(self, model_dir: str | None = None, second_pass: bool = False, uint8: bool = False):
         super().__init__()
         self.net, self.charset = load_english_g2(model_dir)
+        self.second_pass = second_pass
+        self.uint8 = uint8
         self.register_buffer("luma", torch.tensor(LUMA).view(1, 3, 1, 1), persistent=False)
         self.freeze()
 
-    def preprocess(self, images: torch.Tensor) -> torch.Tensor:
+    def levels(self, x: torch.Tensor, rounding=torch.round) -> torch.Tensor:
+        """With ``uint8``: ``x`` at the engine's 256 grey levels (it rounds there, or truncates)."""
+        return uint8_levels(x, rounding) if self.uint8 else x
+
+    def line(self, images: torch.Tensor) -> torch.Tensor:
+        """RGB [0, 1] (N, 3, H, W) -> grey lines at the recogniser's height, unpadded, in [0, 1]."""
         if images.dim() != 4 or images.shape[1] != 3:
             raise ValueError(f"expected images (N, 3, H, W), got {tuple(images.shape)}")
-        grey = (images * self.luma.to(images.dtype)).sum(1, keepdim=True)
+        grey = self.levels((images * self.luma.to(images.dtype)).sum(1, keepdim=True))
         h, w = grey.shape[-2:]
-        ratio = w / h
-        width = max(1, int(self.input_height * ratio))
-        grey = F.interpolate(grey, size=(self.input_height, width), mode="bilinear", align_corners=False)
-        # EasyOCR pads each line to a whole number of heights by repeating its last column.
+        width = max(1, int(self.input_height * w / h))
+        return self.levels(F.interpolate(grey, size=(self.input_height, width), mode="bilinear", align_corners=False))
+
+    def pad(self, line: torch.Tensor, ratio: float) -> torch.Tensor:
+        """EasyOCR pads each line to a whole number of heights by repeating its last column."""
         padded = math.ceil(max(ratio, 1.0)) * self.input_height
-        if padded > width:
-            grey = F.pad(grey, (0, padded - width, 0, 0), mode="replicate")
-        return (grey.clamp(0, 1) - self.mean) / self.std
+        if padded > line.shape[-1]:
+            line = F.pad(line, (0, padded - line.shape[-1], 0, 0), mode="replicate")
+        return (line.clamp(0, 1) - self.mean) / self.std
+
+    def preprocess(self, images: torch.Tensor) -> torch.Tensor:
+        return self.pad(self.line(images), images.shape[-1] / images.shape[-2])
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        logits = self.net(self.preprocess(images), None)
-        return logits.softmax(-1)
+        line = self.line(images)
+        ratio = images.shape[-1] / images.shape[-2]
+        probs = self.net(self.pad(line, ratio), None).softmax(-1)
+        if not self.second_pass:
+            return probs
+        with torch.no_grad():
+            unsure = confidence(probs) < CONTRAST_THS
+        if not unsure.any():
+            return probs
+        stretched = stretch_contrast(line[unsure])
+        # easyocr casts the stretched float image to uint8: truncation
+        again = self.net(self.pad(self.levels(stretched, torch.floor), ratio), None).softmax(-1)
+        with torch.no_grad():
+            # the engine keeps the first reading only when it is strictly more confident
+            take = confidence(again) >= confidence(probs[unsure])
+        chosen = torch.where(take[:, None, None], again, probs[unsure])
+        return probs.index_put((unsure.nonzero(as_tuple=True)[0],), chosen)
+
+
+# easyocr's defaults for its second pass (easyocr.recognition.get_text, adjust_contrast_grey).
+CONTRAST_THS, CONTRAST_TARGET = 0.1, 0.5
+
+
+def confidence(probs: torch.Tensor) -> torch.Tensor:
+    """easyocr's confidence per crop: the best probabilities of the non-blank steps, ``p``,
+    combined as ``prod(p) ** (2 / sqrt(len(p)))``; 0 for a crop with no such step."""
+    best, index = probs.max(-1)
+    kept = index != 0
+    count = kept.sum(-1)
+    log_prod = torch.where(kept, best.clamp_min(1e-30).log(), torch.zeros_like(best)).sum(-1)
+    value = torch.exp(log_prod * 2 / count.clamp_min(1).float().sqrt())
+    return torch.where(count > 0, value, torch.zeros_like(value))
+
+
+def stretch_contrast(line: torch.Tensor) -> torch.Tensor:
+    """easyocr's ``adjust_contrast_grey`` (target 0.5) on grey lines in [0, 1]: a line whose 10th
+    to 90th percentile spread is low gets those levels stretched; differentiable in the pixels."""
+    grey = line * 255
+    flat = grey.flatten(1)
+    high = torch.quantile(flat, 0.9, dim=1).view(-1, 1, 1, 1)
+    low = torch.quantile(flat, 0.1, dim=1).view(-1, 1, 1, 1)
+    contrast = (high - low) / (high + low).clamp_min(10)
+    stretched = ((grey - low + 25) * 200 / (high - low).clamp_min(10)).clamp(0, 255)
+    return torch.where(contrast < CONTRAST_TARGET, stretched, grey) / 255

@@ -234,9 +234,18 @@ def create_prior(name: str = "ppocrv4_rec", **kwargs) -> SemanticPrior:
 # padding, and unpadded the prior reads 45% of small SR crops differently from the engine
 # (same accuracy, different words), so a loss through the unpadded prior trains for a reader
 # that no engine runs (MODEL_CARD.md, "Stage 13").
+# EasyOCR reads a low-confidence crop a second time after a contrast stretch, and its uint8
+# rounding flips readings of small text (for PP-OCRv4 rounding made no difference: not modelled).
 AS_THE_ENGINE_RUNS: dict[str, dict] = {
     "ppocrv4_rec": {"min_width": 320},
+    "easyocr_g2": {"second_pass": True, "uint8": True},
 }
+
+
+def uint8_levels(x: torch.Tensor, rounding=torch.round) -> torch.Tensor:
+    """``x`` in [0, 1] at the 256 levels of a uint8 image (``rounding`` as the engine casts); the
+    gradient passes straight through."""
+    return x + (rounding(x.clamp(0, 1) * 255) / 255 - x).detach()
 
 
 def create_reader(name: str = "ppocrv4_rec") -> SemanticPrior:
