@@ -90,14 +90,13 @@ def markdown(report: dict) -> str:
 
 def build_parser():
     p = word_crops.build_parser("engine_prior_parity.py", __doc__.splitlines()[0], "rapidocr,paddleocr", "sgenet")
-    p.add_argument("--weights", help="weights name or .safetensors (default: the shipped ones)")
-    p.add_argument("--threads", type=int, default=1, help="restorer threads (default 1)")
+    word_crops.add_restorer_arguments(p)
     return p
 
 
 def _main(argv) -> int:
     args = build_parser().parse_args(argv)
-    options = {"threads": args.threads, **({"weights": args.weights} if args.weights else {})}
+    options = word_crops.restorer_options(args)
     run_per_engine(args, lambda host, name, restorer, samples: compare(name, host, restorer, samples, args.protocol),
                    markdown, **options)
     return 0

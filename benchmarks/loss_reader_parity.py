@@ -29,7 +29,6 @@ from sgenet_ocr.metrics import word_correct  # noqa: E402
 
 # The recogniser each engine's matched weights are trained with (loss.recogniser).
 LOSS_READERS = {"rapidocr": "ppocrv4_rec", "paddleocr": "ppocrv4_rec", "easyocr": "easyocr_g2"}
-CHUNK = 16
 
 
 def log(msg: str) -> None:
@@ -40,12 +39,10 @@ def torch_readings(reader, images) -> list[str]:
     """``reader``'s greedy text of each uint8 RGB image (one at a time: each keeps its own width)."""
     import torch
 
-    texts = []
+    from sgenet_ocr.data.pairs import to_tensor
+
     with torch.no_grad():
-        for image in images:
-            x = torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float() / 255
-            texts.append(reader.decode(reader(x))[0])
-    return texts
+        return [reader.decode(reader(to_tensor(image)[None]))[0] for image in images]
 
 
 def compare(engine_name: str, host, restorer, samples) -> dict:
@@ -100,8 +97,7 @@ def markdown(report: dict) -> str:
 
 def build_parser():
     p = word_crops.build_parser("loss_reader_parity.py", __doc__.splitlines()[0], "rapidocr,easyocr", "sgenet")
-    p.add_argument("--weights", help="weights name or .safetensors (default: the shipped generic ones)")
-    p.add_argument("--threads", type=int, default=1, help="restorer threads (default 1)")
+    word_crops.add_restorer_arguments(p)
     return p
 
 
@@ -110,7 +106,7 @@ def _main(argv) -> int:
 
     args = build_parser().parse_args(argv)
     torch.set_num_threads(args.threads)
-    options = {"threads": args.threads, **({"weights": args.weights} if args.weights else {})}
+    options = word_crops.restorer_options(args)
     run_per_engine(args, lambda host, name, restorer, samples: compare(name, host, restorer, samples),
                    markdown, **options)
     return 0

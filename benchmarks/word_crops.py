@@ -96,6 +96,17 @@ def build_parser(prog: str, description: str, engines: str, restorer: str):
     return p
 
 
+def add_restorer_arguments(p) -> None:
+    """``--weights`` and ``--threads`` for the restorer a word-crop benchmark creates."""
+    p.add_argument("--weights", help="weights name or .safetensors (default: the shipped generic ones)")
+    p.add_argument("--threads", type=int, default=1, help="restorer threads (default 1)")
+
+
+def restorer_options(args) -> dict:
+    """The restorer options :func:`add_restorer_arguments` asked for."""
+    return {"threads": args.threads, **({"weights": args.weights} if args.weights else {})}
+
+
 def small_words_parser(prog: str, description: str, protocol: str, limit: int | None):
     """The arguments of the benchmarks that read a protocol's small words with several engines,
     no restorer (``blur_headroom.py``, ``resampling_paths.py``)."""

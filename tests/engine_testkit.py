@@ -93,6 +93,23 @@ def clear_word_crops(shared_data: Path, count: int) -> list[tuple[np.ndarray, st
     return chosen
 
 
+def dev_word_crops(shared_data: Path, count: int, step: int = 37) -> list[np.ndarray]:
+    """``count`` ICDAR 2015 dev word crops, every ``step``-th from the first, as RGB arrays."""
+    folder = shared_data / "ic15_words_dev" / "images"
+    return [np.asarray(Image.open(folder / f"word_{i}.png").convert("RGB")) for i in range(1, 1 + count * step, step)]
+
+
+def shrunk_and_enlarged(rgb: np.ndarray, small_height: int, height: int) -> np.ndarray:
+    """A real word shrunk (area) to ``small_height`` px, then enlarged (bilinear) to ``height``:
+    a small word as an engine gets it from a restorer."""
+    import cv2
+
+    small = cv2.resize(rgb, (max(1, round(rgb.shape[1] * small_height / rgb.shape[0])), small_height),
+                       interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (max(1, round(small.shape[1] * height / small_height)), height),
+                      interpolation=cv2.INTER_LINEAR)
+
+
 def in_order(crops: list[np.ndarray], order: str) -> list[np.ndarray]:
     """RGB crops converted to an engine's colour order."""
     return [np.ascontiguousarray(c[:, :, ::-1]) if order == "BGR" else c for c in crops]

@@ -88,18 +88,12 @@ def test_the_training_reader_follows_the_engines_second_pass(shared_data):
     """Small words enlarged (what a restorer hands EasyOCR): most are read with low confidence,
     so the engine's contrast-stretched second pass decides; the reader the losses use does it too
     and gives the engine's text far more often than the first pass alone."""
-    import cv2
-
+    from engine_testkit import dev_word_crops, shrunk_and_enlarged
     from sgenet_ocr.data.pairs import to_tensor
     from sgenet_ocr.models.prior import create_prior, create_reader
     from sgenet_ocr_easyocr.engine import EasyOcrEngine
 
-    folder = shared_data / "ic15_words_dev" / "images"
-    crops = []
-    for i in range(1, 1 + 60 * 7, 7):
-        rgb = np.asarray(Image.open(folder / f"word_{i}.png").convert("RGB"))
-        small = cv2.resize(rgb, (max(1, round(rgb.shape[1] * 10 / rgb.shape[0])), 10), interpolation=cv2.INTER_AREA)
-        crops.append(cv2.resize(small, (max(1, round(small.shape[1] * 3.2)), 32), interpolation=cv2.INTER_LINEAR))
+    crops = [shrunk_and_enlarged(rgb, 10, 32) for rgb in dev_word_crops(shared_data, 60, step=7)]
     engine_texts = [t for t, _ in EasyOcrEngine().recognize(crops)]
     same = {}
     for name, reader in (("reader", create_reader("easyocr_g2")), ("first pass", create_prior("easyocr_g2"))):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
+from engine_testkit import dev_word_crops, shrunk_and_enlarged
 from sgenet_ocr.models.charset import REDUCED_CHARS
 from sgenet_ocr.models.prior import create_prior
 
@@ -21,11 +21,6 @@ def padded_prior():
     return create_prior("ppocrv4_rec", min_width=320)
 
 
-def real_crops(shared_data, count: int, step: int = 37) -> list[np.ndarray]:
-    folder = shared_data / "ic15_words_dev" / "images"
-    return [np.asarray(Image.open(folder / f"word_{i}.png").convert("RGB")) for i in range(1, 1 + count * step, step)]
-
-
 def to_tensor(rgb: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(rgb.copy()).permute(2, 0, 1)[None].float() / 255
 
@@ -35,14 +30,14 @@ def test_reduced_charset(prior):
     assert len(prior.charset) == 95 and len(prior.full_charset) == 6625
 
 
-def test_parity_with_onnxruntime_on_real_crops(prior, shared_data):
+def test_parity_with_onnxruntime_on_dev_word_crops(prior, shared_data):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     session = ort.InferenceSession(prior.onnx_path, options, providers=["CPUExecutionProvider"])
     worst = 0.0
-    for rgb in real_crops(shared_data, 4):
+    for rgb in dev_word_crops(shared_data, 4):
         x = prior.preprocess(to_tensor(rgb))
         with torch.no_grad():
             ours = prior.raw_forward(x).numpy()
@@ -55,7 +50,7 @@ def test_parity_with_onnxruntime_on_real_crops(prior, shared_data):
 def test_preprocessing_matches_rapidocr(padded_prior, shared_data):
     from rapidocr_onnxruntime.ch_ppocr_rec.text_recognize import TextRecognizer
 
-    for rgb in real_crops(shared_data, 5):
+    for rgb in dev_word_crops(shared_data, 5):
         ratio = max(320 / 48, rgb.shape[1] / rgb.shape[0])
         # RapidOCR gets BGR images; its own resize_norm_img does not touch self
         theirs = TextRecognizer.resize_norm_img(
@@ -71,7 +66,7 @@ def test_reads_real_words_like_rapidocr(padded_prior, shared_data):
     from rapidocr_onnxruntime import RapidOCR
 
     engine = RapidOCR()
-    crops = real_crops(shared_data, 12, step=41)
+    crops = dev_word_crops(shared_data, 12, step=41)
     agree = total = 0
     for rgb in crops:
         (theirs,), _ = engine.text_rec(rgb[:, :, ::-1].copy())
@@ -121,16 +116,14 @@ def test_the_training_reader_reads_small_enlarged_crops_like_rapidocr(prior, sha
     """Losses and validation read with ``create_reader``: on small words enlarged to 48 px (what
     a restorer hands the engine) it must give RapidOCR's reading, which the unpadded guidance
     prior often does not: a loss through that one trained for a reader no engine runs."""
-    import cv2
     from rapidocr_onnxruntime import RapidOCR
 
     from sgenet_ocr.models.prior import create_reader
 
     reader, engine = create_reader("ppocrv4_rec"), RapidOCR()
     agree = unpadded = total = 0
-    for rgb in real_crops(shared_data, 30, step=13):
-        small = cv2.resize(rgb, (max(1, round(rgb.shape[1] * 10 / rgb.shape[0])), 10), interpolation=cv2.INTER_AREA)
-        enlarged = cv2.resize(small, (max(1, round(small.shape[1] * 4.8)), 48), interpolation=cv2.INTER_LINEAR)
+    for rgb in dev_word_crops(shared_data, 30, step=13):
+        enlarged = shrunk_and_enlarged(rgb, 10, 48)
         (theirs,), _ = engine.text_rec(enlarged[:, :, ::-1].copy())
         if not all(ch in REDUCED_CHARS for ch in theirs[0]):
             continue

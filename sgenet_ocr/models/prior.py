@@ -19,8 +19,9 @@ scaled to [-1, 1] by ``(x - 0.5) / 0.5``. RapidOCR also zero-pads on the right t
 (a third of the compute for short crops, and as accurate on 300 ICDAR 2015 word crops), but the
 padding changes what the attention layers see: on small SR crops the unpadded prior reads 45% of
 words differently from the engine. Losses and validation therefore read with
-:func:`create_reader`, which pads as the engine does and then agrees with RapidOCR on every word. The resize is
-``F.interpolate`` so gradients flow; it matches cv2 up to interpolation rounding.
+:func:`create_reader`, which pads as the engine does: then it gives RapidOCR's text on every
+48 px output and on 93% of 32 px ones (``benchmarks/results/loss_reader_parity.md``). The resize
+is ``F.interpolate`` so gradients flow; it matches cv2 up to interpolation rounding.
 
 Charset reduction: the model predicts 6625 classes (blank, 6623 characters from the ONNX
 metadata key ``character``, and a space). SGENet only needs Latin text, so ``forward`` keeps the
