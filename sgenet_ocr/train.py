@@ -280,6 +280,9 @@ class Trainer:
         if cfg["loss"].get("text_on", "all") not in ("all", "legible"):
             raise UsageError(f"loss.text_on must be 'all' or 'legible', not {cfg['loss']['text_on']!r}")
         self.step, self.minutes_before = 0, 0.0
+        # Loader batches per optimizer step: a CPU imitates a GPU's large batch (its text-loss
+        # gradient is mostly noise at batch 16, MODEL_CARD stage 13), at the same cost per sample.
+        self.accumulate = max(1, int(tcfg.get("accumulate", 1)))
         self.val_result: dict = {}
         self.best_score = -1.0  # the validation selection score of the best weights so far
         vcfg = cfg.get("validation") or {}
@@ -302,7 +305,7 @@ class Trainer:
         self.sampler = WidthBucketSampler(self.train_set.aspect_widths(), tcfg["batch_size"],
                                           seed=cfg["seed"], width_budget=tcfg.get("batch_width_budget"),
                                           textzoom_fraction=cfg["data"]["textzoom_fraction"],
-                                          start_batch=self.step)
+                                          start_batch=self.step * self.accumulate)
         workers = int(cfg["data"].get("num_workers", 0))
         self.loader = DataLoader(self.train_set, batch_sampler=self.sampler, collate_fn=collate,
                                  num_workers=workers, persistent_workers=workers > 0,
@@ -440,16 +443,17 @@ class Trainer:
     def autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp)
 
-    def train_step(self, batch: dict) -> dict:
+    def train_step(self, batch: dict | list[dict]) -> dict:
+        """One optimizer step on a batch, or on several whose gradients add up (train.accumulate)."""
+        batches = batch if isinstance(batch, list) else [batch]
         if not self.amp:
-            return self._train_step(batch)
+            return self._train_step(batches)
         try:
-            return self._train_step(batch)
+            return self._train_step(batches)
         except RuntimeError as exc:  # an op without a bf16 kernel: warn once, go on in fp32
             tqdm.write(f"bf16 autocast failed ({str(exc).splitlines()[0][:200]}); training in fp32")
             self.amp = False
-            self.optimizer.zero_grad(set_to_none=True)
-            return self._train_step(batch)
+            return self._train_step(batches)
 
     def _base(self, batch: dict) -> torch.Tensor | None:
         """The batch's base images for ``base="crop"`` models, else None (the model makes its own)."""
@@ -457,7 +461,28 @@ class Trainer:
             return None
         return batch["base"].to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
 
-    def _train_step(self, batch: dict) -> dict:
+    def _train_step(self, batches: list[dict]) -> dict:
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.lr_at()
+        self.optimizer.zero_grad(set_to_none=True)
+        text_now = self.step % max(1, int(self.cfg["loss"].get("text_every", 1))) == 0
+        # Batches differ in width, so they cannot be stacked: each adds its share of the mean
+        # gradient, weighted by its size, which is what one batch of them all would give.
+        total = sum(int(b["lr"].shape[0]) for b in batches)
+        sums: dict[str, float] = {}
+        for batch in batches:
+            share = int(batch["lr"].shape[0]) / total
+            for key, value in self._backward(batch, share, text_now).items():
+                sums[key] = sums.get(key, 0.0) + share * value
+        if self.cfg["train"]["grad_clip"]:
+            torch.nn.utils.clip_grad_norm_(self.trainable.values(), self.cfg["train"]["grad_clip"])
+        self.optimizer.step()
+        self.ema.update(self.step)
+        self.step += 1
+        return {**sums, "samples": float(total)}
+
+    def _backward(self, batch: dict, share: float, text_now: bool) -> dict[str, float]:
+        """Add ``share`` x this batch's loss gradient to the parameters' grads; return its parts."""
         lcfg = self.cfg["loss"]
         lr = batch["lr"].to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
         hr = batch["hr"].to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
@@ -467,25 +492,16 @@ class Trainer:
         hr = at_size_of(hr, sr)
         parts = {"pixel": pixel_loss(sr, hr, lcfg["pixel"])}
         loss = lcfg["pixel_weight"] * parts["pixel"]
-        for group in self.optimizer.param_groups:
-            group["lr"] = self.lr_at()
-        self.optimizer.zero_grad(set_to_none=True)
-        text_now = self.step % max(1, int(lcfg.get("text_every", 1))) == 0
         if text_now and (lcfg["ctc_weight"] > 0 or lcfg["distill_weight"] > 0):
             text_loss, sr_grad, text_parts = self.text_focus(sr.detach(), hr, batch["label"])
             parts.update(text_parts)
             # One backward through SGENet for both terms; the prior's graph was freed chunk by chunk.
-            torch.autograd.backward([loss, sr], [None, sr_grad])
+            torch.autograd.backward([loss * share, sr], [None, sr_grad * share])
             loss = loss.detach() + text_loss
         else:
-            loss.backward()
-        if self.cfg["train"]["grad_clip"]:
-            torch.nn.utils.clip_grad_norm_(self.trainable.values(), self.cfg["train"]["grad_clip"])
-        self.optimizer.step()
-        self.ema.update(self.step)
-        self.step += 1
+            (loss * share).backward()
         scalars = {k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in parts.items()}
-        return {"loss": float(loss.detach()), "samples": float(lr.shape[0]), **scalars}
+        return {"loss": float(loss.detach()), **scalars}
 
     def text_focus(self, sr: torch.Tensor, hr: torch.Tensor, labels: list[str]):
         """Text-focus losses and their gradient w.r.t. ``sr``, computed ``text_chunk`` crops at a
@@ -545,6 +561,7 @@ class Trainer:
         last_ckpt = last_val = time.monotonic()
         window: list[dict] = []
         window_start = time.monotonic()
+        accumulate, pending = self.accumulate, []
         bar = tqdm(total=tcfg["max_steps"], initial=self.step, desc="train", dynamic_ncols=True,
                    mininterval=1.0 if sys.stderr.isatty() else 30.0)
         reason = "max_steps"
@@ -559,7 +576,11 @@ class Trainer:
             if self._stop_signal is not None:
                 reason = f"signal {self._stop_signal}"
                 break
-            window.append(self.train_step(batch))
+            pending.append(batch)
+            if len(pending) < accumulate:
+                continue
+            window.append(self.train_step(pending))
+            pending = []
             bar.update(1)
             if len(window) >= logcfg["log_every_steps"]:
                 elapsed = time.monotonic() - window_start

@@ -85,6 +85,32 @@ def test_training_steps_lower_the_loss_on_a_tiny_set(tmp_path, word_folder):
     assert all("ctc" in p for p in parts)  # the text-focus term took part
 
 
+def test_accumulated_batches_give_the_gradient_of_one_batch_of_them_all(tmp_path, word_folder):
+    """``train.accumulate``: batches of different widths cannot be stacked, so each adds its
+    share; the step's gradient must be the size-weighted mean of theirs, text terms included."""
+    cfg = load_config(None, _settings(word_folder) + ["loss.ctc_weight=0.01", "loss.distill_weight=0.01",
+                                                      "train.grad_clip=0", "train.batch_size=3"])
+    trainer = Trainer(cfg, tmp_path / "run")
+    batches = iter(trainer.loader)
+    first = next(batches)
+    second = next(b for b in batches if b["lr"].shape != first["lr"].shape)
+    trainer.optimizer.step = lambda: None  # keep the weights: compare gradients at one point
+    trainer.model.eval()
+
+    def gradient(batch) -> torch.Tensor:
+        trainer.train_step(batch)
+        return torch.cat([p.grad.flatten() for p in trainer.trainable.values()])
+
+    alone = [gradient(first), gradient(second)]
+    sizes = [first["lr"].shape[0], second["lr"].shape[0]]
+    parts = trainer.train_step([first, second])
+    both = torch.cat([p.grad.flatten() for p in trainer.trainable.values()])
+    expected = (sizes[0] * alone[0] + sizes[1] * alone[1]) / sum(sizes)
+    assert alone[0].abs().sum() > 0 and not torch.allclose(alone[0], alone[1])
+    torch.testing.assert_close(both, expected, rtol=1e-4, atol=1e-7)
+    assert parts["samples"] == sum(sizes) and parts["ctc"] > 0 and trainer.step == 3
+
+
 @pytest.mark.slow
 def test_cli_run_checkpoints_resumes_and_exports(tmp_path, word_folder):
     from sgenet_ocr.models import create_model
