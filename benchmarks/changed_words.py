@@ -18,7 +18,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: make ``benchmarks.*`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.word_crops import build_parser, read, read_and_restore, run_per_engine  # noqa: E402
+from benchmarks.word_crops import (  # noqa: E402
+    add_restorer_arguments, build_parser, read, read_and_restore, restorer_options, run_per_engine)
 from sgenet_ocr.cli import run_cli  # noqa: E402
 from sgenet_ocr.metrics import word_correct  # noqa: E402
 
@@ -92,7 +93,7 @@ def markdown(report: dict) -> str:
 def _main(argv) -> int:
     parser = build_parser("changed_words.py", __doc__.split("\n\n")[0], "rapidocr,easyocr,tesseract", "sgenet")
     parser.add_argument("--max-height", type=int, default=12, help="LR text height of the words compared")
-    parser.add_argument("--weights", help="SGENet weights (a shipped name or a file; default: the generic)")
+    add_restorer_arguments(parser)
     parser.add_argument("--pictures", type=Path, help="folder for one <engine>_changed.png per engine")
     args = parser.parse_args(argv)
     if args.max_height < 1:
@@ -101,8 +102,7 @@ def _main(argv) -> int:
     def per_engine(host, name, restorer, samples):
         return measure(host, name, restorer, samples, args.max_height, args.pictures)
 
-    options = {"threads": 1, **({"weights": args.weights} if args.weights else {})}
-    report = run_per_engine(args, per_engine, markdown, **options)
+    report = run_per_engine(args, per_engine, markdown, **restorer_options(args))
     return 0 if report["engines"] else 2
 
 
