@@ -27,3 +27,11 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def word_folder(tmp_path_factory) -> Path:
+    """A tiny crops folder of rendered words, for real training steps (tests/train_testkit.py)."""
+    from train_testkit import make_word_folder
+
+    return make_word_folder(tmp_path_factory.mktemp("words"))

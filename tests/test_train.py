@@ -10,9 +10,7 @@ import torch
 from sgenet_ocr.data.synth import render_words
 from sgenet_ocr.errors import UsageError
 from sgenet_ocr.train import TextFocus, Trainer, load_config, main, resolve_data_path
-
-TINY_MODEL = {"channels": 16, "guidance_dim": 16, "gru_hidden": 8, "num_blocks": 1, "guidance_heads": 2,
-              "text_layers": 1, "text_to_image_layers": 1, "image_to_text_layers": 1}
+from train_testkit import TINY_MODEL, tiny_training_settings
 
 
 def test_config_overrides_and_errors(tmp_path):
@@ -25,29 +23,6 @@ def test_config_overrides_and_errors(tmp_path):
         load_config(tmp_path / "missing.yaml")
     assert resolve_data_path("x/y") == Path("x/y")
     assert resolve_data_path("@data/ic15").name == "ic15"
-
-
-@pytest.fixture(scope="module")
-def word_folder(tmp_path_factory) -> Path:
-    """A tiny crops folder of rendered words (the package's own synthetic data)."""
-    from PIL import Image
-
-    folder = tmp_path_factory.mktemp("words")
-    (folder / "images").mkdir()
-    lines = []
-    for i, crop in enumerate(render_words(20, seed=11, words=["EXIT", "Hotel", "PARK", "road"])):
-        Image.fromarray(crop.image).save(folder / "images" / f"{i}.png")
-        lines.append(f"{i}.png\t{crop.label}\n")
-    (folder / "labels.tsv").write_text("".join(lines))
-    return folder
-
-
-def _settings(word_folder: Path) -> list[str]:
-    """A tiny SGENet on short LR crops (max 32 px wide) so steps take a fraction of a second."""
-    return [f"data.train=[{word_folder}]", "data.val_count=4", "data.num_workers=0",
-            "data.textzoom_fraction=0", "data.min_hr_height=16", "data.degrade.max_lr_width=32",
-            f"model.kwargs={TINY_MODEL}", "train.batch_size=8", "train.warmup_steps=1",
-            "log.log_every_steps=1", "threads=1", "device=cpu", "validation.readers=[]"]
 
 
 @pytest.mark.slow
@@ -69,7 +44,7 @@ def test_finetune_config_layers_over_the_default():
 
 
 def test_training_steps_lower_the_loss_on_a_tiny_set(tmp_path, word_folder):
-    cfg = load_config(None, _settings(word_folder) + ["train.lr=0.001", "loss.ctc_weight=0.0005"])
+    cfg = load_config(None, tiny_training_settings(word_folder) + ["train.lr=0.001", "loss.ctc_weight=0.0005"])
     trainer = Trainer(cfg, tmp_path / "run")
     batch = next(iter(trainer.loader))  # one fixed batch: the loss on it must go down
 
@@ -88,7 +63,7 @@ def test_training_steps_lower_the_loss_on_a_tiny_set(tmp_path, word_folder):
 def test_accumulated_batches_give_the_gradient_of_one_batch_of_them_all(tmp_path, word_folder):
     """``train.accumulate``: batches of different widths cannot be stacked, so each adds its
     share; the step's gradient must be the size-weighted mean of theirs, text terms included."""
-    cfg = load_config(None, _settings(word_folder) + ["loss.ctc_weight=0.01", "loss.distill_weight=0.01",
+    cfg = load_config(None, tiny_training_settings(word_folder) + ["loss.ctc_weight=0.01", "loss.distill_weight=0.01",
                                                       "train.grad_clip=0", "train.batch_size=3"])
     trainer = Trainer(cfg, tmp_path / "run")
     batches = iter(trainer.loader)
@@ -116,7 +91,8 @@ def test_cli_run_checkpoints_resumes_and_exports(tmp_path, word_folder):
     from sgenet_ocr.models import create_model
 
     out = tmp_path / "run"
-    args = ["--out", str(out)] + [a for s in _settings(word_folder) + ["loss.ctc_weight=0"] for a in ("--set", s)]
+    settings = tiny_training_settings(word_folder) + ["loss.ctc_weight=0"]
+    args = ["--out", str(out)] + [a for s in settings for a in ("--set", s)]
     assert main(args + ["--max-steps", "2"]) == 0
     assert (out / "last.pt").is_file() and (out / "sgenet_x2.safetensors").is_file()
     assert main(args + ["--max-steps", "3", "--resume"]) == 0
@@ -169,7 +145,7 @@ def test_legible_mask_keeps_only_crops_the_prior_reads_at_full_resolution():
 
 @pytest.mark.slow
 def test_text_on_legible_trains_and_rejects_unknown_values(tmp_path, word_folder):
-    base = _settings(word_folder) + ["loss.ctc_weight=0.001", "loss.distill_weight=0.001"]
+    base = tiny_training_settings(word_folder) + ["loss.ctc_weight=0.001", "loss.distill_weight=0.001"]
     trainer = Trainer(load_config(None, base + ["loss.text_on=legible"]), tmp_path / "ok")
     parts = trainer.train_step(next(iter(trainer.loader)))
     assert {"ctc", "distill"} <= parts.keys() and all(v == v for v in parts.values())  # no NaN
@@ -180,7 +156,7 @@ def test_text_on_legible_trains_and_rejects_unknown_values(tmp_path, word_folder
 def test_the_text_losses_read_as_the_engine_does_not_as_the_guidance_prior(tmp_path, word_folder):
     """PP-OCRv4's engines pad crops to 320 px and read them differently when they are not: the
     losses and validation use the padded reader, the model's guidance keeps the cheap prior."""
-    trainer = Trainer(load_config(None, _settings(word_folder)), tmp_path / "pad")
+    trainer = Trainer(load_config(None, tiny_training_settings(word_folder)), tmp_path / "pad")
     assert trainer.text.prior.name == trainer.prior.name == "ppocrv4_rec"
     assert trainer.text.prior is not trainer.prior
     assert trainer.text.prior.min_width == 320 and trainer.prior.min_width == 0
@@ -191,7 +167,7 @@ def test_engine_matched_training_reads_with_the_engines_recogniser(tmp_path, wor
     """loss.recogniser=easyocr_g2: the text-focus losses and validation read with EasyOCR's own
     recogniser; the model's guidance prior stays PP-OCRv4."""
     pytest.importorskip("easyocr")
-    base = _settings(word_folder) + ["loss.ctc_weight=0.001", "loss.text_on=legible"]
+    base = tiny_training_settings(word_folder) + ["loss.ctc_weight=0.001", "loss.text_on=legible"]
     trainer = Trainer(load_config(None, base + ["loss.recogniser=easyocr_g2"]), tmp_path / "ez")
     assert trainer.text.prior.name == "easyocr_g2" and trainer.prior.name == "ppocrv4_rec"
     parts = trainer.train_step(next(iter(trainer.loader)))
@@ -204,7 +180,7 @@ def test_engines_judge_checkpoints_on_small_text(tmp_path, word_folder):
     """validation.readers: real engines read the SR output; the best checkpoint is the one with
     the highest mean engine accuracy on small LR text, and each engine's identity / bicubic / HR
     bar is measured once. An engine that is not installed is left out, not fatal."""
-    settings = _settings(word_folder) + ["loss.ctc_weight=0", "data.val_count=6",
+    settings = tiny_training_settings(word_folder) + ["loss.ctc_weight=0", "data.val_count=6",
                                          "validation.readers=[tesseract, ppocr, no_such_engine]",
                                          "validation.max_height=12"]
     trainer = Trainer(load_config(None, settings), tmp_path / "judged")
@@ -235,7 +211,7 @@ def test_engines_judge_checkpoints_on_small_text(tmp_path, word_folder):
 
 def test_channels_last_is_a_layout_not_a_different_training(tmp_path, word_folder):
     """train.channels_last (the default) stores convs NHWC: faster, same steps as NCHW."""
-    settings = _settings(word_folder) + ["loss.ctc_weight=0.0005", "loss.distill_weight=0.001"]
+    settings = tiny_training_settings(word_folder) + ["loss.ctc_weight=0.0005", "loss.distill_weight=0.001"]
     nhwc = Trainer(load_config(None, settings), tmp_path / "nhwc")
     nchw = Trainer(load_config(None, settings + ["train.channels_last=false"]), tmp_path / "nchw")
     conv = nhwc.model.to_rgb.weight
@@ -280,7 +256,7 @@ def test_a_signal_to_the_whole_process_group_stops_training_cleanly(tmp_path, wo
     import time
 
     out = tmp_path / "run"
-    settings = [s for s in _settings(word_folder) if not s.startswith("data.num_workers")]
+    settings = [s for s in tiny_training_settings(word_folder) if not s.startswith("data.num_workers")]
     args = [sys.executable, "-m", "sgenet_ocr.train", "--out", str(out), "--max-minutes", "10"]
     args += [a for s in settings + ["data.num_workers=1", "loss.ctc_weight=0", "log.log_every_steps=1"]
              for a in ("--set", s)]
@@ -304,7 +280,8 @@ def test_a_crop_base_model_trains_on_the_crop_enlarged_once(tmp_path, word_folde
     """``base: crop`` (see models/sgenet.py): the batches carry the base, the model takes it, a
     step moves the weights, and validation runs on it."""
     tiny = {**TINY_MODEL, "base": "crop"}
-    trainer = Trainer(load_config(None, _settings(word_folder) + [f"model.kwargs={tiny}"]), tmp_path / "run")
+    cfg = load_config(None, tiny_training_settings(word_folder) + [f"model.kwargs={tiny}"])
+    trainer = Trainer(cfg, tmp_path / "run")
     assert trainer.model.takes_base
     batch = next(iter(trainer.loader))
     assert batch["base"].shape == batch["hr"].shape
@@ -320,7 +297,8 @@ def test_a_model_at_the_recognisers_size_starts_at_its_base_and_trains(tmp_path,
     output is exactly that base, the pixel loss compares it with the HR resized to it, and a
     step moves the zeroed conv."""
     tiny = {**TINY_MODEL, "base": "crop", "output_scale": 3}
-    cfg = load_config(None, _settings(word_folder) + [f"model.kwargs={tiny}", "model.zero_correction=true"])
+    cfg = load_config(None, tiny_training_settings(word_folder)
+                      + [f"model.kwargs={tiny}", "model.zero_correction=true"])
     trainer = Trainer(cfg, tmp_path / "run")
     batch = next(iter(trainer.loader))
     assert batch["base"].shape[-2:] == (48, 3 * batch["lr"].shape[-1])
