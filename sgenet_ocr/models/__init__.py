@@ -62,7 +62,7 @@ PRETRAINED: dict[str, PretrainedConfig] = {
                                                  "stage 6 (MODEL_CARD.md)"),
     "sgenet-easyocr": PretrainedConfig("sgenet-easyocr", weights_file="sgenet_x2_easyocr.safetensors",
                                        description="SGENet x2 matched to EasyOCR's english_g2: "
-                                                   "stage 7 (MODEL_CARD.md)"),
+                                                   "stages 7 and 14 (MODEL_CARD.md)"),
 }
 
 
