@@ -281,7 +281,7 @@ class Trainer:
             raise UsageError(f"loss.text_on must be 'all' or 'legible', not {cfg['loss']['text_on']!r}")
         self.step, self.minutes_before = 0, 0.0
         # Loader batches per optimizer step: a CPU imitates a GPU's large batch (its text-loss
-        # gradient is mostly noise at batch 16, MODEL_CARD stage 13), at the same cost per sample.
+        # gradient is mostly noise at batch 16: MODEL_CARD stage 14's noise scale), at the same cost per sample.
         self.accumulate = max(1, int(tcfg.get("accumulate", 1)))
         self.val_result: dict = {}
         self.best_score = -1.0  # the validation selection score of the best weights so far
@@ -365,7 +365,7 @@ class Trainer:
         from .models import save_weights
 
         meta = {
-            "arch": self.cfg["model"]["name"], "scale": 2, "steps": self.step,
+            "arch": self.cfg["model"]["name"], "scale": self.model.output_scale, "steps": self.step,
             "train_minutes": round(self.minutes(), 2), "device": str(self.device),
             "data": [str(s) for s in self.cfg["data"]["train"]], "n_train_crops": self.n_train,
             "synth_fraction": self.cfg["data"].get("synth_fraction", 0.0),
