@@ -4,7 +4,7 @@ Build it here (``make gpu-kit``), carry it with the repository to the GPU machin
 there::
 
     python -m sgenet_ocr.gpu_kit build --out gpu-kit            # here: ~20 MiB, sha256 manifest
-    python3 -m sgenet_ocr.gpu_kit run --kit gpu-kit --minutes 9 --out OUT   # there
+    python3 -m sgenet_ocr.gpu_kit run --kit gpu-kit --minutes 7 --out OUT   # there
 
 The kit holds what such a machine lacks beyond torch, torchvision, onnx, pillow, numpy, pyyaml,
 safetensors, opencv and tqdm: the training word crops (re-encoded as PNG at the HR training
@@ -288,12 +288,21 @@ def run(kit: Path, out: Path, minutes: float, device: str = "auto", config: str 
         work = Path(tmp) / "run"  # checkpoints stay here: only the results travel back
         work.mkdir()
         (work / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-        trainer = Trainer(cfg, work)
-        result = trainer.run()
-        for name in RESULT_FILES:
-            shutil.copyfile(work / name, out / name)
-        (out / "validation.md").write_text(validation_table(out / "log.csv"))
+        try:
+            trainer = Trainer(cfg, work)
+            result = trainer.run()
+        finally:
+            # A crash mid-run still brings back its last checkpoint's weights and its log.
+            for name in RESULT_FILES:
+                if (work / name).is_file():
+                    shutil.copyfile(work / name, out / name)
+            if (out / "log.csv").is_file():
+                (out / "validation.md").write_text(validation_table(out / "log.csv"))
         if check_device and trainer.device.type != "cpu":
+            import torch
+
+            # Training turned TF32 matmuls on; inference runs without them.
+            torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
             check = device_check(out / "sgenet_x2.safetensors", str(trainer.device), Path(crops[0]))
             (out / "device_check.json").write_text(json.dumps(check, indent=2) + "\n")
             print(f"device check: max |cpu - {check['device']}| = {check['max_abs_diff']} grey levels "
@@ -316,7 +325,8 @@ def build_parser() -> ArgumentParser:
     r = sub.add_parser("run", help="train from a kit (on the GPU machine)")
     r.add_argument("--kit", required=True, help="the kit folder")
     r.add_argument("--out", required=True, help="new or empty folder for the results")
-    r.add_argument("--minutes", type=float, required=True, help="training budget (wall clock)")
+    r.add_argument("--minutes", type=float, required=True,
+                   help="training budget, wall clock (loading, validation and export come on top)")
     r.add_argument("--device", default="auto", help="auto (cuda when present), cuda, cpu")
     r.add_argument("--config", help=f"training config (default: {GPU_CONFIG.name})")
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import shutil
 import signal
 import sys
 import time
@@ -130,6 +131,29 @@ def validation_batches(dataset: PairDataset, batch_size: int, seed: int) -> list
     return batches
 
 
+def fit_to_shared_memory(workers: int, prefetch: int, batch_bytes: int,
+                         shm: str = "/dev/shm") -> tuple[int, int | None]:
+    """``(workers, prefetch_factor)`` whose batches in flight fill at most half of ``shm``.
+
+    Loader workers hand their batches over in shared memory; a container's small ``/dev/shm``
+    (Docker's default is 64 MiB, a GPU batch of 512 crops ~30-60 MB) ends a run with a bus
+    error. Fewer workers and a shallower prefetch, down to none (the main process degrades).
+    """
+    if workers <= 0:
+        return 0, None
+    try:
+        room = shutil.disk_usage(shm).free // 2
+    except OSError:  # no such mount (not Linux): nothing to fit
+        return workers, prefetch
+    batches = room // max(batch_bytes, 1)
+    if batches >= workers * prefetch:
+        return workers, prefetch
+    fitted = min(workers, batches // 2)
+    print(f"{shm} has {room * 2 / 2**20:.0f} MiB free: {fitted} loader workers with 2 batches each "
+          f"(asked {workers} x {prefetch}; a batch is up to {batch_bytes / 2**20:.0f} MiB)", flush=True)
+    return (fitted, 2) if fitted else (0, None)
+
+
 # ----------------------------------------------------------------------------- losses
 class TextFocus:
     """Recognition-guided losses through the frozen prior (CTC and distillation)."""
@@ -138,8 +162,8 @@ class TextFocus:
         self.prior = prior
         self.index = {ch: i for i, ch in enumerate(prior.charset) if i > 0 and ch}
 
-    def encode(self, labels: list[str]):
-        """CTC targets; a label with a character outside the charset is left out (mask)."""
+    def encode(self, labels: list[str], device: torch.device | str = "cpu"):
+        """CTC targets on ``device``; a label with a character outside the charset is left out (mask)."""
         targets, lengths, keep = [], [], []
         for label in labels:
             ids = [self.index.get(ch) for ch in label]
@@ -148,17 +172,19 @@ class TextFocus:
             if ok:
                 targets.extend(ids)
                 lengths.append(len(ids))
-        return (torch.tensor(targets, dtype=torch.long), torch.tensor(lengths, dtype=torch.long),
-                torch.tensor(keep, dtype=torch.bool))
+        return (torch.tensor(targets, dtype=torch.long, device=device),
+                torch.tensor(lengths, dtype=torch.long, device=device),
+                torch.tensor(keep, dtype=torch.bool, device=device))
 
     def ctc(self, probs: torch.Tensor, labels: list[str]) -> torch.Tensor:
         """Per-crop CTC divided by the label length, shape (N,); 0 where the label is unusable."""
-        targets, lengths, keep = self.encode(labels)
+        # On the probabilities' device: a CUDA loss divided by CPU lengths would raise.
+        targets, lengths, keep = self.encode(labels, probs.device)
         losses = probs.new_zeros(probs.shape[0])
         if not keep.any():
             return losses + probs.sum() * 0.0
         log_probs = probs[keep].clamp_min(1e-8).log().transpose(0, 1)  # (T, N, C)
-        steps = torch.full((log_probs.shape[1],), log_probs.shape[0], dtype=torch.long)
+        steps = torch.full((log_probs.shape[1],), log_probs.shape[0], dtype=torch.long, device=probs.device)
         per_crop = F.ctc_loss(log_probs.float(), targets, steps, lengths, blank=0,
                               reduction="none", zero_infinity=True)
         return losses.masked_scatter(keep, per_crop / lengths.clamp_min(1))
@@ -274,7 +300,8 @@ class Trainer:
         on_gpu = self.device.type != "cpu"
         self.amp = tcfg.get("amp", "none") == "bf16" and on_gpu
         if on_gpu:
-            torch.backends.cudnn.benchmark = True  # a handful of LR widths: each tuned once
+            # No cudnn.benchmark: batch sizes vary with the width bucket, the last batch of each
+            # and the legible crops the text losses keep, and every new shape would be re-tuned.
             torch.backends.cuda.matmul.allow_tf32 = True
             torch.backends.cudnn.allow_tf32 = True
         if cfg["loss"].get("text_on", "all") not in ("all", "legible"):
@@ -306,12 +333,12 @@ class Trainer:
                                           seed=cfg["seed"], width_budget=tcfg.get("batch_width_budget"),
                                           textzoom_fraction=cfg["data"]["textzoom_fraction"],
                                           start_batch=self.step * self.accumulate)
-        workers = int(cfg["data"].get("num_workers", 0))
+        workers, prefetch = fit_to_shared_memory(int(cfg["data"].get("num_workers", 0)), 4,
+                                                 self._batch_bytes(degrade))
         self.loader = DataLoader(self.train_set, batch_sampler=self.sampler, collate_fn=collate,
                                  num_workers=workers, persistent_workers=workers > 0,
                                  worker_init_fn=_leave_stop_signals_to_the_trainer if workers > 0 else None,
-                                 pin_memory=on_gpu,
-                                 prefetch_factor=4 if workers > 0 else None)
+                                 pin_memory=on_gpu, prefetch_factor=prefetch)
         self.n_train, self.n_val = len(train_crops), len(val_crops)
         self._stop_signal = None
         self.started = time.monotonic()  # reset when run() starts; set here so minutes() always works
@@ -386,6 +413,13 @@ class Trainer:
         finally:
             self.ema.swap()
         return digest
+
+    def _batch_bytes(self, degrade: DegradeConfig) -> int:
+        """The most a training batch can hold (float32 LR, HR and the crop base, if any)."""
+        tcfg = self.cfg["train"]
+        lr_pixels = degrade.lr_height * int(tcfg.get("batch_width_budget") or degrade.max_lr_width)
+        per_lr_pixel = 1 + self.model.output_scale ** 2 * (2 if self.model.config.base == "crop" else 1)
+        return 4 * 3 * int(tcfg["batch_size"]) * lr_pixels * per_lr_pixel
 
     # -- validation
     @torch.no_grad()

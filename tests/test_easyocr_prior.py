@@ -43,6 +43,25 @@ def test_reads_like_the_engine_and_is_differentiable(words):
     assert all(p.grad is None for p in prior.parameters())  # frozen: only the input gets gradients
 
 
+def test_its_lstm_passes_gradients_in_fp32_under_bf16_autocast(words):
+    """The text losses read through english_g2 under the GPU trainer's bf16 autocast: its BiLSTM
+    must stay in fp32 (on CUDA autocast would run it in fp16, where gradients underflow)."""
+    from sgenet_ocr.data.pairs import to_tensor
+    from sgenet_ocr.models.prior import create_reader
+
+    reader = create_reader("easyocr_g2")
+    seen = []
+    for module in reader.modules():
+        if isinstance(module, torch.nn.LSTM):
+            module.register_forward_pre_hook(lambda _m, args: seen.append(args[0].dtype))
+    x = torch.cat([to_tensor(w[:, :48])[None] for w in words[:4]]).requires_grad_(True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        probs = reader(x)
+    assert seen and set(seen) == {torch.float32}
+    probs.max(-1).values.sum().backward()
+    assert float(x.grad.abs().sum()) > 0
+
+
 def test_built_from_files_as_the_engine_builds_it():
     """No Reader: easyocr's network class and weights file give the engine's very recogniser."""
     from sgenet_ocr.models.charset import BLANK

@@ -76,6 +76,27 @@ def test_gradients_reach_every_trainable_parameter():
     assert all(p.grad is None for p in model.prior.parameters())
 
 
+def test_the_recurrent_layers_train_in_fp32_under_bf16_autocast():
+    """The trainer's bf16 autocast must not reach the GRUs: on CUDA it would run them in fp16,
+    where their small gradients underflow to zero without an error."""
+    torch.manual_seed(2)
+    model = create_model("sgenet").train()
+    seen, convs = [], []
+    for name, module in model.named_modules():
+        if isinstance(module, torch.nn.GRU):
+            module.register_forward_pre_hook(lambda _m, args: seen.append(args[0].dtype))
+        elif isinstance(module, torch.nn.Conv2d) and not name.startswith("prior."):
+            module.register_forward_hook(lambda _m, _args, out: convs.append(out.dtype))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        sr = model(torch.rand(2, 3, 16, 32))
+    assert torch.bfloat16 in convs  # the convolutions did run under autocast
+    assert seen and set(seen) == {torch.float32}
+    sr.mean().backward()
+    missing = [n for n, p in model.named_parameters()
+               if ".gru." in n and (p.grad is None or not p.grad.abs().sum() > 0)]
+    assert missing == []
+
+
 def test_prior_stays_frozen_and_out_of_the_state(model):
     model.train()
     try:

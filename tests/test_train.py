@@ -125,6 +125,33 @@ def test_ctc_prefers_the_true_label_and_skips_unknown_characters():
     pair = focus.ctc(probs.expand(2, -1, -1), ["日本", crop.label])
     assert pair.shape == (2,) and pair[0] == 0.0
     assert torch.allclose(pair[1], focus.ctc(probs, [crop.label])[0])
+    # Targets, lengths and mask are made where the probabilities are (a CUDA loss would not
+    # divide by CPU lengths); "meta" stands in for a GPU here.
+    assert {t.device.type for t in focus.encode(["ok", "日本"], "meta")} == {"meta"}
+
+
+def test_loader_workers_fit_in_shared_memory(monkeypatch):
+    """A container's small /dev/shm: fewer workers, a shallower prefetch, down to none."""
+    import shutil
+    from collections import namedtuple
+
+    from sgenet_ocr.train import fit_to_shared_memory
+
+    usage = namedtuple("usage", "total used free")
+    mib = 2**20
+    monkeypatch.setattr(shutil, "disk_usage", lambda _path: usage(0, 0, 8192 * mib))
+    assert fit_to_shared_memory(12, 4, 30 * mib) == (12, 4)  # 48 batches in 4 GiB
+    assert fit_to_shared_memory(0, 4, 30 * mib) == (0, None)
+    monkeypatch.setattr(shutil, "disk_usage", lambda _path: usage(0, 0, 1024 * mib))
+    assert fit_to_shared_memory(12, 4, 30 * mib) == (8, 2)  # 17 batches fit in half of it
+    monkeypatch.setattr(shutil, "disk_usage", lambda _path: usage(0, 0, 64 * mib))  # Docker's default
+    assert fit_to_shared_memory(12, 4, 30 * mib) == (0, None)
+
+    def missing(_path):
+        raise FileNotFoundError(_path)
+
+    monkeypatch.setattr(shutil, "disk_usage", missing)
+    assert fit_to_shared_memory(12, 4, 30 * mib) == (12, 4)
 
 
 @pytest.mark.slow

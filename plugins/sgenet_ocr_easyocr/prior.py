@@ -26,6 +26,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from sgenet_ocr.models.amp import fp32_recurrent
 from sgenet_ocr.models.charset import BLANK
 from sgenet_ocr.models.prior import SemanticPrior, uint8_levels
 
@@ -103,7 +104,7 @@ class EasyOCRPrior(SemanticPrior):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         line = self.line(images)
         ratio = images.shape[-1] / images.shape[-2]
-        probs = self.net(self.pad(line, ratio), None).softmax(-1)
+        probs = fp32_recurrent(self.net, self.pad(line, ratio), None).softmax(-1)  # its BiLSTM
         if not self.second_pass:
             return probs
         with torch.no_grad():
@@ -112,7 +113,7 @@ class EasyOCRPrior(SemanticPrior):
             return probs
         stretched = stretch_contrast(line[unsure])
         # easyocr casts the stretched float image to uint8: truncation
-        again = self.net(self.pad(self.levels(stretched, torch.floor), ratio), None).softmax(-1)
+        again = fp32_recurrent(self.net, self.pad(self.levels(stretched, torch.floor), ratio), None).softmax(-1)
         with torch.no_grad():
             # the engine keeps the first reading only when it is strictly more confident
             take = confidence(again) >= confidence(probs[unsure])

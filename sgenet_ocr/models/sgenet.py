@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .amp import fp32_recurrent
 from .guidance import SemanticGuidance
 from .prior import SemanticPrior, create_prior
 
@@ -125,10 +126,10 @@ class BiGRU2d(nn.Module):
         n, c, h, w = y.shape
         if self.horizontal:  # sequences run along the width, one per row
             seq = y.permute(0, 2, 3, 1).reshape(n * h, w, c)
-            y = self.gru(seq)[0].reshape(n, h, w, -1).permute(0, 3, 1, 2)
+            y = fp32_recurrent(self.gru, seq)[0].reshape(n, h, w, -1).permute(0, 3, 1, 2)
         else:
             seq = y.permute(0, 3, 2, 1).reshape(n * w, h, c)
-            y = self.gru(seq)[0].reshape(n, w, h, -1).permute(0, 3, 2, 1)
+            y = fp32_recurrent(self.gru, seq)[0].reshape(n, w, h, -1).permute(0, 3, 2, 1)
         return x + self.out(y.contiguous())
 
 
