@@ -59,15 +59,25 @@ def parse_device(device: "str | Device | object" = "cpu", *, check: bool = True,
         parsed = Device(match.group(1), None if match.group(2) is None else int(match.group(2)))
     if parsed.is_cuda and cpu_only:
         raise UsageError(f"{cpu_only} runs on the CPU only, not {str(parsed)!r}; use --device cpu")
-    if parsed.is_cuda and check and not cuda_available():
-        raise UsageError(f"device {str(parsed)!r} requested but no CUDA GPU is available; use --device cpu")
+    if parsed.is_cuda and check:
+        count = cuda_device_count()
+        if not count:
+            raise UsageError(f"device {str(parsed)!r} requested but no CUDA GPU is available; use --device cpu")
+        if parsed.cuda_index >= count:
+            raise UsageError(f"device {str(parsed)!r} requested but torch sees {count} CUDA GPU(s): "
+                             f"use cuda:0{f' to cuda:{count - 1}' if count > 1 else ''}")
     return parsed
+
+
+def cuda_device_count() -> int:
+    """How many CUDA GPUs torch sees (0 when torch is not installed)."""
+    try:
+        import torch
+    except ImportError:
+        return 0
+    return int(torch.cuda.device_count()) if torch.cuda.is_available() else 0
 
 
 def cuda_available() -> bool:
     """True when torch sees a CUDA GPU (False when torch is not installed)."""
-    try:
-        import torch
-    except ImportError:
-        return False
-    return bool(torch.cuda.is_available())
+    return cuda_device_count() > 0

@@ -485,6 +485,8 @@ class Trainer:
         try:
             return self._train_step(batches)
         except RuntimeError as exc:  # an op without a bf16 kernel: warn once, go on in fp32
+            if "bfloat16" not in str(exc).lower():
+                raise  # out of memory, a CUDA fault...: fp32 would not fix it (nor fit, after an OOM)
             tqdm.write(f"bf16 autocast failed ({str(exc).splitlines()[0][:200]}); training in fp32")
             self.amp = False
             return self._train_step(batches)

@@ -98,6 +98,17 @@ def test_sampler_batches_hold_one_width_and_respect_the_budget():
     assert next(resumed) == batches[5]
 
 
+def test_a_large_batch_still_trains_the_rare_widths():
+    """At a GPU's batch of 512 the wide buckets hold fewer crops than a quarter batch: their
+    batches are kept (from MIN_TAIL crops on), not dropped every pass."""
+    from sgenet_ocr.data.pairs import MIN_TAIL
+
+    widths = [32] * 2000 + [128] * 60 + [96] * (MIN_TAIL - 1)
+    sampler = WidthBucketSampler(widths, batch_size=512, seed=1, textzoom_fraction=0.0)
+    seen = {b[0][1]: len(b) for b in sampler._epoch_batches(0)}
+    assert seen[128] == 60 and 96 not in seen and 32 in seen
+
+
 def test_dataset_and_collate_give_tensors_in_unit_range():
     crops = [Crop(_word_image(i, h=40, w=120), f"w{i}", "test") for i in range(4)]
     dataset = PairDataset(crops, DegradeConfig())

@@ -29,9 +29,22 @@ def test_cpu_only_components_refuse_cuda():
 def test_missing_gpu_is_one_message_everywhere(monkeypatch):
     import sgenet_ocr.devices as devices
 
-    monkeypatch.setattr(devices, "cuda_available", lambda: False)
+    monkeypatch.setattr(devices, "cuda_device_count", lambda: 0)
     with pytest.raises(UsageError, match="no CUDA GPU is available; use --device cpu"):
         parse_device("cuda:0")
+
+
+def test_a_gpu_number_beyond_the_machines_is_a_usage_error(monkeypatch):
+    """Not torch's raw "invalid device ordinal" when the model moves there, later."""
+    import sgenet_ocr.devices as devices
+
+    monkeypatch.setattr(devices, "cuda_device_count", lambda: 1)
+    assert str(parse_device("cuda:0")) == "cuda:0" and parse_device("cuda").is_cuda
+    with pytest.raises(UsageError, match=r"'cuda:1' requested but torch sees 1 CUDA GPU\(s\): use cuda:0$"):
+        parse_device("cuda:1")
+    monkeypatch.setattr(devices, "cuda_device_count", lambda: 2)
+    with pytest.raises(UsageError, match="use cuda:0 to cuda:1"):
+        parse_device("cuda:2")
 
 
 def test_every_component_parses_devices_here():

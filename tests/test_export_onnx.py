@@ -251,3 +251,15 @@ def test_corrupt_cache_entry_is_rebuilt(exported, weights, tmp_path):
     assert not is_valid_export(target, sha)
     assert cached_export(weights, tmp_path) == target
     assert is_valid_export(target, sha)
+
+
+def test_a_cuda_provider_that_does_not_start_is_a_usage_error(exported, monkeypatch):
+    """onnxruntime drops a CUDA provider it cannot load and runs on the CPU with a log line only:
+    asked for cuda, the restorer says so instead of quietly running on the CPU."""
+    import onnxruntime as ort
+
+    from sgenet_ocr.errors import UsageError
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    with pytest.raises(UsageError, match="could not start its CUDA provider"):
+        make_session(exported[0], device="cuda", threads=1)

@@ -130,6 +130,26 @@ def test_ctc_prefers_the_true_label_and_skips_unknown_characters():
     assert {t.device.type for t in focus.encode(["ok", "日本"], "meta")} == {"meta"}
 
 
+def test_bf16_falls_back_to_fp32_only_for_a_missing_bf16_kernel(tmp_path, word_folder, monkeypatch):
+    trainer = Trainer(load_config(None, tiny_training_settings(word_folder)), tmp_path / "run")
+    batch = next(iter(trainer.loader))
+    real_step, failures = trainer._train_step, []
+
+    def step(batches):
+        if trainer.amp and failures:
+            raise RuntimeError(failures.pop())
+        return real_step(batches)
+
+    monkeypatch.setattr(trainer, "_train_step", step)
+    trainer.amp = True
+    failures.append("CUDA out of memory. Tried to allocate 2.00 GiB")
+    with pytest.raises(RuntimeError, match="out of memory"):
+        trainer.train_step(batch)
+    assert trainer.amp  # not autocast's fault: the run stops with the real error
+    failures.append("\"upsample_bicubic2d\" not implemented for 'BFloat16'")
+    assert "pixel" in trainer.train_step(batch) and not trainer.amp
+
+
 def test_loader_workers_fit_in_shared_memory(monkeypatch):
     """A container's small /dev/shm: fewer workers, a shallower prefetch, down to none."""
     import shutil

@@ -59,14 +59,19 @@ class PairDataset(Dataset):
         return item
 
 
+# A bucket's last batch is kept from this size on, whatever the batch size: at a GPU's 512 a
+# quarter batch is 128, more crops than the widest buckets hold, which would never be trained.
+MIN_TAIL = 16
+
+
 class WidthBucketSampler(Sampler):
     """Endless batches of ``(index, lr_width, seed)`` keys, one LR width per batch.
 
     Each pass shuffles all crops, sends a ``textzoom_fraction`` of them to the 64-wide
     TextZoom bucket and the rest to their aspect width, cuts each bucket into batches
     (batches of wide buckets shrink when ``width_budget`` is set: memory grows with batch x
-    width; a tail shorter than a quarter batch is dropped for this pass only: the next pass
-    reshuffles) and shuffles the batch order. ``start_batch`` skips batches so a resumed run continues the same stream.
+    width; a tail shorter than a quarter batch and than ``MIN_TAIL`` is dropped for this pass
+    only: the next pass reshuffles) and shuffles the batch order. ``start_batch`` skips batches so a resumed run continues the same stream.
     """
 
     def __init__(self, widths: Sequence[int], batch_size: int, seed: int = 0,
@@ -92,7 +97,7 @@ class WidthBucketSampler(Sampler):
             size = self.batch_size_for(width)
             for start in range(0, len(items), size):
                 chunk = items[start:start + size]
-                if len(chunk) * 4 >= size:
+                if len(chunk) * 4 >= size or len(chunk) >= MIN_TAIL:
                     batches.append(chunk)
         rng.shuffle(batches)
         return batches

@@ -48,7 +48,12 @@ def make_session(path: Path, device: str = "cpu", threads: int | None = None):
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(str(path), options, providers=providers)
+    session = ort.InferenceSession(str(path), options, providers=providers)
+    if parsed.is_cuda and "CUDAExecutionProvider" not in session.get_providers():
+        # onnxruntime drops a provider it cannot load (e.g. built for another CUDA) with a log line only
+        raise UsageError(f"device {str(parsed)!r} requested but onnxruntime could not start its CUDA provider "
+                         "(its CUDA/cuDNN libraries?); use --device cpu")
+    return session
 
 
 class SgenetOnnxRestorer(Restorer):
