@@ -301,8 +301,8 @@ def run(kit: Path, out: Path, minutes: float, device: str = "auto", config: str 
         if check_device and trainer.device.type != "cpu":
             import torch
 
-            # Training turned TF32 matmuls on; inference runs without them.
-            torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+            # Training turned TF32 matmuls on; inference runs with torch's defaults (TF32 convs only).
+            torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = False, True
             check = device_check(out / "sgenet_x2.safetensors", str(trainer.device), Path(crops[0]))
             (out / "device_check.json").write_text(json.dumps(check, indent=2) + "\n")
             print(f"device check: max |cpu - {check['device']}| = {check['max_abs_diff']} grey levels "
