@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
 import pytest
@@ -148,6 +149,20 @@ def test_bf16_falls_back_to_fp32_only_for_a_missing_bf16_kernel(tmp_path, word_f
     assert trainer.amp  # not autocast's fault: the run stops with the real error
     failures.append("\"upsample_bicubic2d\" not implemented for 'BFloat16'")
     assert "pixel" in trainer.train_step(batch) and not trainer.amp
+
+
+@pytest.mark.parametrize("variant", [[], ["loss.recogniser=easyocr_g2"],
+                                     ["model.kwargs.base=crop", "model.kwargs.output_scale=3"]],
+                         ids=["generic", "easyocr-reader", "crop-base-x3"])
+def test_the_gpu_kits_bf16_step_runs_without_falling_back(tmp_path, word_folder, variant):
+    """bf16 autocast rehearsed on the CPU (the trainer enables it on CUDA only): every loss term
+    of each recipe runs under it, with no op sending the step back to fp32."""
+    settings = tiny_training_settings(word_folder) + ["loss.ctc_weight=0.01", "loss.distill_weight=0.01",
+                                                      "loss.text_on=all"]
+    trainer = Trainer(load_config(None, settings + variant), tmp_path / "run")
+    trainer.amp = True
+    parts = trainer.train_step(next(iter(trainer.loader)))
+    assert trainer.amp and all(math.isfinite(parts[k]) and parts[k] > 0 for k in ("pixel", "ctc", "distill"))
 
 
 def test_loader_workers_fit_in_shared_memory(monkeypatch):
