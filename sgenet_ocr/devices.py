@@ -76,8 +76,3 @@ def cuda_device_count() -> int:
     except ImportError:
         return 0
     return int(torch.cuda.device_count()) if torch.cuda.is_available() else 0
-
-
-def cuda_available() -> bool:
-    """True when torch sees a CUDA GPU (False when torch is not installed)."""
-    return cuda_device_count() > 0

@@ -334,7 +334,7 @@ class Trainer:
                                           textzoom_fraction=cfg["data"]["textzoom_fraction"],
                                           start_batch=self.step * self.accumulate)
         workers, prefetch = fit_to_shared_memory(int(cfg["data"].get("num_workers", 0)), 4,
-                                                 self._batch_bytes(degrade))
+                                                 self._batch_bytes(degrade.lr_height))
         self.loader = DataLoader(self.train_set, batch_sampler=self.sampler, collate_fn=collate,
                                  num_workers=workers, persistent_workers=workers > 0,
                                  worker_init_fn=_leave_stop_signals_to_the_trainer if workers > 0 else None,
@@ -414,12 +414,11 @@ class Trainer:
             self.ema.swap()
         return digest
 
-    def _batch_bytes(self, degrade: DegradeConfig) -> int:
+    def _batch_bytes(self, lr_height: int) -> int:
         """The most a training batch can hold (float32 LR, HR and the crop base, if any)."""
-        tcfg = self.cfg["train"]
-        lr_pixels = degrade.lr_height * int(tcfg.get("batch_width_budget") or degrade.max_lr_width)
+        lr_pixels = lr_height * self.sampler.largest_batch_width()
         per_lr_pixel = 1 + self.model.output_scale ** 2 * (2 if self.model.config.base == "crop" else 1)
-        return 4 * 3 * int(tcfg["batch_size"]) * lr_pixels * per_lr_pixel
+        return 4 * 3 * lr_pixels * per_lr_pixel
 
     # -- validation
     @torch.no_grad()

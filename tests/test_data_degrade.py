@@ -93,6 +93,7 @@ def test_sampler_batches_hold_one_width_and_respect_the_budget():
         width = batch[0][1]
         assert len(batch) <= (8 if width <= 64 else 4)
     assert any(b[0][1] == 64 and widths[b[0][0]] != 64 for b in batches)  # TextZoom geometry used
+    assert sampler.largest_batch_width() == 8 * 64 == max(len(b) * b[0][1] for b in batches)
     resumed = iter(WidthBucketSampler(widths, batch_size=8, seed=3, textzoom_fraction=0.25,
                                       width_budget=64, start_batch=5))
     assert next(resumed) == batches[5]

@@ -109,6 +109,10 @@ class WidthBucketSampler(Sampler):
             return self.batch_size
         return max(1, self.batch_size * self.width_budget // width)
 
+    def largest_batch_width(self) -> int:
+        """The most LR columns one batch can hold (batch size x width), over every width it makes."""
+        return max(self.batch_size_for(w) * w for w in {*self.widths, TEXTZOOM_LR_WIDTH})
+
     def __iter__(self) -> Iterator[list[tuple[int, int, int]]]:
         produced, epoch = 0, 0
         while True:
