@@ -5,6 +5,8 @@ there::
 
     python -m sgenet_ocr.gpu_kit build --out gpu-kit            # here: ~20 MiB, sha256 manifest
     python3 -m sgenet_ocr.gpu_kit run --kit gpu-kit --minutes 7 --out OUT   # there
+    python3 -m sgenet_ocr.gpu_kit run --kit gpu-kit --minutes 7 --out OUT \
+        --recipe generic --recipe ppocr48 --recipe easyocr --archive          # three at once
 
 The kit holds what such a machine lacks beyond torch, torchvision, onnx, pillow, numpy, pyyaml,
 safetensors, opencv and tqdm: the training word crops (re-encoded as PNG at the HR training
@@ -25,6 +27,13 @@ shipped format), those of the best validation (``best_sgenet_x2.*``: the prior's
 ``log.csv``, ``config.yaml`` and ``validation.md``. With ``--check-device`` it
 also runs the trained model on the validation crops on the CPU and on the training device and
 records the largest pixel difference in ``device_check.json``.
+
+A recipe (``--recipe``, ``configs/gpu_recipes.yaml``) names the overrides of one kind of weights:
+``generic``, ``easyocr`` (EasyOCR-matched), ``ppocr48`` (PP-OCR-matched at 48 px). Given several,
+``run`` trains them side by side on the one GPU, each in its own process writing to
+``OUT/<recipe>/`` with its share of the CPU cores, and prints their progress once a minute; a GPU
+lent for minutes then yields every kind of weights at once. ``--archive`` packs each recipe's
+folder into ``OUT/<recipe>.tar``, one file per recipe to carry back.
 """
 from __future__ import annotations
 
@@ -32,19 +41,24 @@ import csv
 import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import zipfile
 from pathlib import Path
 
 from .cli import ArgumentParser, run_cli
-from .errors import UsageError
+from .errors import SgenetOcrError, UsageError
 from .models.weights import sha256_of
 
 KIT_FORMAT = 2  # 2: carries EasyOCR's recogniser
 MANIFEST = "manifest.json"
 GPU_CONFIG = Path(__file__).parent / "configs" / "sgenet_gpu.yaml"
+RECIPES = Path(__file__).parent / "configs" / "gpu_recipes.yaml"
+DEFAULT_RECIPE = "generic"
 DEFAULT_CROPS = ("ic15_words_train", "iiit5k_train")
 # Latin faces of matplotlib's bundle: sans, serif and mono, upright, bold and slanted (~4 MiB).
 FONT_PATTERNS = ("DejaVuSans.ttf", "DejaVuSans-Bold*.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSerif.ttf",
@@ -266,13 +280,37 @@ def device_check(weights: Path, device: str, crops_folder: Path, limit: int = 32
             "mean_max_abs_diff": float(np.mean(diffs)), "seconds_cpu": seconds[0], "seconds_device": seconds[1]}
 
 
-def run(kit: Path, out: Path, minutes: float, device: str = "auto", config: str | None = None,
-        overrides: list[str] = (), max_steps: int | None = None, check_device: bool = False) -> dict:
-    """Train from the kit; returns the final validation result."""
-    manifest = verify_kit(kit)
+def load_recipes() -> dict[str, dict]:
+    """``configs/gpu_recipes.yaml``: recipe name -> ``{"about": str, "set": [KEY=VALUE, ...]}``."""
+    import yaml
+
+    return yaml.safe_load(RECIPES.read_text())
+
+
+def recipe_overrides(name: str) -> list[str]:
+    """The config overrides of a named recipe (recorded as ``recipe`` in the run's config)."""
+    recipes = load_recipes()
+    if name not in recipes:
+        raise UsageError(f"unknown recipe {name!r}; known: {', '.join(recipes)}")
+    return [f"recipe={name}", *recipes[name]["set"]]
+
+
+def _require_new_folder(out: Path) -> None:
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"--out must be a new or empty folder: {out}")
     out.mkdir(parents=True, exist_ok=True)
+
+
+def run(kit: Path, out: Path, minutes: float, device: str = "auto", config: str | None = None,
+        overrides: list[str] = (), max_steps: int | None = None, check_device: bool = False,
+        recipe: str = DEFAULT_RECIPE) -> dict:
+    """Train one recipe from the kit; returns the final validation result."""
+    manifest = verify_kit(kit)
+    sets = [f"device={device}", f"train.max_minutes={minutes}", f"data.min_hr_height={manifest['min_height']}"]
+    if max_steps is not None:
+        sets.append(f"train.max_steps={max_steps}")
+    sets += recipe_overrides(recipe)  # checked before anything is written
+    _require_new_folder(out)
     with tempfile.TemporaryDirectory(prefix="sgenet-kit-") as tmp:
         install_kit(kit, manifest, Path(tmp) / "site")
         import yaml
@@ -280,11 +318,7 @@ def run(kit: Path, out: Path, minutes: float, device: str = "auto", config: str 
         from .train import Trainer, load_config
 
         crops = [str((kit / "crops" / name).resolve()) for name in manifest["crops"]]
-        sets = [f"data.train={json.dumps(crops)}", f"device={device}", f"train.max_minutes={minutes}",
-                f"data.min_hr_height={manifest['min_height']}"]
-        if max_steps is not None:
-            sets.append(f"train.max_steps={max_steps}")
-        cfg = load_config(config or GPU_CONFIG, [*sets, *overrides])
+        cfg = load_config(config or GPU_CONFIG, [f"data.train={json.dumps(crops)}", *sets, *overrides])
         work = Path(tmp) / "run"  # checkpoints stay here: only the results travel back
         work.mkdir()
         (work / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
@@ -311,6 +345,92 @@ def run(kit: Path, out: Path, minutes: float, device: str = "auto", config: str 
     return result
 
 
+def cpu_share(recipes: int, cpus: int | None = None) -> dict[str, int]:
+    """Loader workers and torch threads for each of ``recipes`` runs sharing the machine's cores:
+    the degradation workers take most of them, each process keeps a core to drive its GPU work."""
+    cpus = cpus or os.cpu_count() or 1
+    return {"workers": max(1, (cpus - recipes) // recipes), "threads": max(1, cpus // (4 * recipes))}
+
+
+def _last_status(log: Path) -> str:
+    """The last progress line a run wrote (tqdm redraws a line with carriage returns)."""
+    if not log.is_file():
+        return "starting"
+    tail = log.read_bytes()[-4000:].decode("utf-8", "replace")
+    parts = [p.strip() for p in tail.replace("\r", "\n").split("\n") if p.strip()]
+    return parts[-1][:160] if parts else "starting"
+
+
+def run_recipes(kit: Path, out: Path, minutes: float, recipes: list[str], device: str = "auto",
+                config: str | None = None, overrides: list[str] = (), max_steps: int | None = None,
+                check_device: bool = False, archive: bool = False, poll_seconds: float = 60.0) -> None:
+    """Train several recipes side by side, each in its own process (``OUT/<recipe>/``, its output in
+    ``train.log``); with ``archive`` each folder becomes ``OUT/<recipe>.tar``. A SIGTERM or Ctrl-C
+    is passed on, so each run still saves what it has. Raises if any run failed, after packing."""
+    if len(set(recipes)) != len(recipes):
+        raise UsageError(f"a recipe is named twice: {' '.join(recipes)}")
+    for name in recipes:
+        recipe_overrides(name)
+    verify_kit(kit)
+    _require_new_folder(out)
+    out, kit = out.resolve(), kit.resolve()
+    share = cpu_share(len(recipes))
+    python = [sys.executable, *(["-S"] if sys.flags.no_site else [])]  # as this process was started
+    procs = {}
+    for name in recipes:
+        cmd = [*python, "-m", "sgenet_ocr.gpu_kit", "run", "--kit", str(kit), "--out", str(out / name),
+               "--minutes", str(minutes), "--device", device, "--recipe", name,
+               "--set", f"data.num_workers={share['workers']}", "--set", f"threads={share['threads']}"]
+        cmd += [*(["--config", str(Path(config).resolve())] if config else []),
+                *(["--max-steps", str(max_steps)] if max_steps is not None else []),
+                *(["--check-device"] if check_device else []), *[a for o in overrides for a in ("--set", o)]]
+        log = (out / f"{name}.log").open("wb")
+        procs[name] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=PLUGINS.parent), log)
+    print(f"training {', '.join(recipes)} side by side for {minutes:g} min: {share['workers']} loader "
+          f"workers and {share['threads']} torch threads each; output in {out}/<recipe>.log", flush=True)
+
+    def pass_on(signum, _frame):
+        for proc, _ in procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signum)
+
+    def report():
+        for name, (proc, _) in procs.items():
+            state = "running" if proc.poll() is None else f"exit {proc.returncode}"
+            print(f"[{(time.monotonic() - start) / 60:4.1f} min] {name} ({state}): "
+                  f"{_last_status(out / f'{name}.log')}", flush=True)
+
+    previous = {sig: signal.signal(sig, pass_on) for sig in (signal.SIGTERM, signal.SIGINT)}
+    start = last = time.monotonic()
+    try:
+        while any(proc.poll() is None for proc, _ in procs.values()):
+            time.sleep(1.0)
+            if time.monotonic() - last >= poll_seconds:
+                last = time.monotonic()
+                report()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    report()
+    failed = []
+    for name, (proc, log) in procs.items():
+        log.close()
+        folder = out / name
+        folder.mkdir(exist_ok=True)
+        (out / f"{name}.log").replace(folder / "train.log")
+        if proc.returncode != 0:
+            failed.append(f"{name} (exit {proc.returncode})")
+        if (folder / "validation.md").is_file():
+            print(f"\n## {name}\n{(folder / 'validation.md').read_text()}", flush=True)
+        if archive:
+            with tarfile.open(out / f"{name}.tar", "w") as tar:
+                tar.add(folder, arcname=name)
+            shutil.rmtree(folder)
+    print(f"results in {out}: {', '.join(sorted(p.name for p in out.iterdir()))}", flush=True)
+    if failed:
+        raise SgenetOcrError(f"recipe run failed: {', '.join(failed)}; its train.log says why")
+
+
 # ----------------------------------------------------------------------------- CLI
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="python -m sgenet_ocr.gpu_kit", description=__doc__.split("\n\n")[0])
@@ -329,6 +449,10 @@ def build_parser() -> ArgumentParser:
                    help="training budget, wall clock (loading, validation and export come on top)")
     r.add_argument("--device", default="auto", help="auto (cuda when present), cuda, cpu")
     r.add_argument("--config", help=f"training config (default: {GPU_CONFIG.name})")
+    r.add_argument("--recipe", action="append", metavar="NAME",
+                   help=f"named overrides from {RECIPES.name}: " + ", ".join(load_recipes())
+                        + f" (default: {DEFAULT_RECIPE}); several train side by side, each in OUT/NAME/")
+    r.add_argument("--archive", action="store_true", help="pack each recipe's results into OUT/NAME.tar")
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
     r.add_argument("--from-scratch", action="store_true", help="random init instead of the shipped weights")
     r.add_argument("--max-steps", type=int, help="stop after this many steps too")
@@ -349,8 +473,13 @@ def _main(argv: list[str] | None) -> int:
               f"{sum(manifest['crops'].values())} crops, {len(manifest['files'])} files")
     else:
         sets = list(args.set) + (["model.init_weights=null"] if args.from_scratch else [])
-        run(Path(args.kit), Path(args.out), args.minutes, args.device, args.config, sets,
-            args.max_steps, args.check_device)
+        recipes = args.recipe or [DEFAULT_RECIPE]
+        if len(recipes) > 1 or args.archive:
+            run_recipes(Path(args.kit), Path(args.out), args.minutes, recipes, args.device, args.config, sets,
+                        args.max_steps, args.check_device, args.archive)
+        else:
+            run(Path(args.kit), Path(args.out), args.minutes, args.device, args.config, sets,
+                args.max_steps, args.check_device, recipes[0])
     return 0
 
 

@@ -101,39 +101,92 @@ def test_kit_corruption_and_overwrite_refused(tiny_kit, tmp_path):
     assert (owned / "notes.txt").read_text() == "keep me"
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("recogniser", ["null", "easyocr_g2"])
-def test_run_on_cpu_with_target_packages_only(tiny_kit, tmp_path, recogniser):
-    """The default recipe (PP-OCRv4 prior, from the rapidocr model the kit carries) and the
-    EasyOCR-matched one (english_g2 reads for the text losses; no easyocr package there)."""
-    site = target_site(tmp_path / "site")
-    out = tmp_path / "out"
+def kit_command(tiny_kit: Path, out: Path, *args: str) -> list[str]:
+    """The kit's run command on the CPU for a few steps of tiny batches, as a GPU machine's python3
+    would start it: -S, no site-packages (so no rapidocr, easyocr, onnx2torch, matplotlib or lmdb)."""
+    return [sys.executable, "-S", "-m", "sgenet_ocr.gpu_kit", "run", "--kit", str(tiny_kit), "--out", str(out),
+            "--minutes", "5", "--device", "cpu", "--max-steps", "3",
+            "--set", "train.batch_size=4", "--set", "data.val_count=2", "--set", "data.num_workers=1",
+            "--set", "data.synth_fraction=0.2", "--set", "log.log_every_steps=1", *args]
+
+
+def run_on_target_packages(cmd: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "SGENET_"))}
-    env.update(PYTHONPATH=str(site), OMP_NUM_THREADS="1")
-    # -S: no site-packages (so no rapidocr, easyocr, onnx2torch, matplotlib or lmdb); -m from the checkout.
-    cmd = [sys.executable, "-S", "-m", "sgenet_ocr.gpu_kit", "run", "--kit", str(tiny_kit), "--out", str(out),
-           "--minutes", "5", "--device", "cpu", "--max-steps", "3",
-           "--set", "train.batch_size=4", "--set", "data.val_count=2", "--set", "data.num_workers=1",
-           "--set", "data.synth_fraction=0.2", "--set", "log.log_every_steps=1",
-           "--set", f"loss.recogniser={recogniser}"]
+    env.update(PYTHONPATH=str(target_site(tmp_path / "site")), OMP_NUM_THREADS="1")
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    assert sorted(p.name for p in out.iterdir()) == sorted([*gpu_kit.RESULT_FILES, "validation.md"])
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
+def check_results(out: Path, recipe: str) -> None:
+    """A run's folder: the shipped-format weights after 3 steps, loadable by create_model."""
+    import yaml
+
+    from sgenet_ocr.models import create_model
+
     side = json.loads((out / "sgenet_x2.json").read_text())
     assert side["metadata"]["steps"] == 3
     best = json.loads((out / "best_sgenet_x2.json").read_text())["metadata"]["validation"]
     assert best["acc_sr"] >= side["metadata"]["validation"]["acc_sr"]
-    assert side["metadata"]["init_from"]["sha256"]  # fine-tuned from the shipped weights
+    assert side["metadata"]["init_from"]["sha256"]  # fine-tuned from shipped weights
     assert "samples/s" in (out / "validation.md").read_text()
-    import yaml
-
-    loss = yaml.safe_load((out / "config.yaml").read_text())["loss"]
-    assert loss["recogniser"] == (None if recogniser == "null" else recogniser)
-
-    from sgenet_ocr.models import create_model
-
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert config["recipe"] == recipe
+    for override in gpu_kit.load_recipes()[recipe]["set"]:  # the recipe is what was trained
+        key, value = override.split("=", 1)
+        node = config
+        for part in key.split("."):
+            node = node[part]
+        assert node == yaml.safe_load(value), override
     model = create_model("sgenet", pretrained=out / "sgenet_x2.safetensors")
     assert sum(p.numel() for p in model.parameters()) > 0
+
+
+@pytest.mark.slow
+def test_run_on_cpu_with_target_packages_only(tiny_kit, tmp_path):
+    """The default recipe (PP-OCRv4 prior, from the rapidocr model the kit carries)."""
+    out = tmp_path / "out"
+    run_on_target_packages(kit_command(tiny_kit, out), tmp_path)
+    assert sorted(p.name for p in out.iterdir()) == sorted([*gpu_kit.RESULT_FILES, "validation.md"])
+    check_results(out, "generic")
+
+
+@pytest.mark.slow
+def test_recipes_train_side_by_side_and_pack_one_file_each(tiny_kit, tmp_path):
+    """The matched recipes at once: EasyOCR's (english_g2 reads for the text losses; no easyocr
+    package there) and PP-OCR's at 48 px (crop base, zeroed correction), each packed in a tar."""
+    import tarfile
+
+    out = tmp_path / "out"
+    done = run_on_target_packages(kit_command(tiny_kit, out, "--recipe", "easyocr", "--recipe", "ppocr48",
+                                              "--archive"), tmp_path)
+    assert "training easyocr, ppocr48 side by side" in done.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["easyocr.tar", "ppocr48.tar"]
+    for recipe in ("easyocr", "ppocr48"):
+        with tarfile.open(out / f"{recipe}.tar") as tar:
+            tar.extractall(tmp_path / "unpacked", filter="data")
+        folder = tmp_path / "unpacked" / recipe
+        assert sorted(p.name for p in folder.iterdir()) == sorted([*gpu_kit.RESULT_FILES, "validation.md",
+                                                                   "train.log"])
+        check_results(folder, recipe)
+    meta = json.loads((tmp_path / "unpacked" / "ppocr48" / "sgenet_x2.json").read_text())
+    assert meta["metadata"]["scale"] == 3
+
+
+def test_recipes_are_checked_before_anything_runs(tiny_kit, tmp_path):
+    with pytest.raises(UsageError, match="unknown recipe 'ppocr'; known: generic, easyocr, ppocr48"):
+        gpu_kit.run_recipes(tiny_kit, tmp_path / "a", 1, ["generic", "ppocr"])
+    with pytest.raises(UsageError, match="named twice"):
+        gpu_kit.run_recipes(tiny_kit, tmp_path / "b", 1, ["generic", "generic"])
+    with pytest.raises(UsageError, match="unknown recipe"):
+        gpu_kit.run(tiny_kit, tmp_path / "c", 1, recipe="nope")
+    assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_side_by_side_runs_share_the_cores():
+    assert gpu_kit.cpu_share(1, cpus=16) == {"workers": 15, "threads": 4}
+    assert gpu_kit.cpu_share(3, cpus=16) == {"workers": 4, "threads": 1}
+    assert gpu_kit.cpu_share(3, cpus=2) == {"workers": 1, "threads": 1}
 
 
 def test_run_refuses_a_used_out_folder(tiny_kit, tmp_path):
