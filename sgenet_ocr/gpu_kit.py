@@ -3,7 +3,7 @@
 Build it here (``make gpu-kit``), carry it with the repository to the GPU machine, run one command
 there::
 
-    python -m sgenet_ocr.gpu_kit build --out gpu-kit            # here: ~20 MiB, sha256 manifest
+    python -m sgenet_ocr.gpu_kit build --out gpu-kit            # here: ~47 MiB, sha256 manifest
     python3 -m sgenet_ocr.gpu_kit run --kit gpu-kit --minutes 7 --out OUT   # there
     python3 -m sgenet_ocr.gpu_kit run --kit gpu-kit --minutes 7 --out OUT \
         --recipe generic --recipe ppocr48 --recipe easyocr --archive          # three at once
