@@ -10,6 +10,7 @@ import torch
 
 from sgenet_ocr.data.synth import render_words
 from sgenet_ocr.errors import UsageError
+from sgenet_ocr.gpu_kit import load_recipes, recipe_overrides
 from sgenet_ocr.train import TextFocus, Trainer, load_config, main, resolve_data_path
 from train_testkit import TINY_MODEL, tiny_training_settings
 
@@ -151,15 +152,14 @@ def test_bf16_falls_back_to_fp32_only_for_a_missing_bf16_kernel(tmp_path, word_f
     assert "pixel" in trainer.train_step(batch) and not trainer.amp
 
 
-@pytest.mark.parametrize("variant", [[], ["loss.recogniser=easyocr_g2"],
-                                     ["model.kwargs.base=crop", "model.kwargs.output_scale=3"]],
-                         ids=["generic", "easyocr-reader", "crop-base-x3"])
-def test_the_gpu_kits_bf16_step_runs_without_falling_back(tmp_path, word_folder, variant):
+@pytest.mark.parametrize("recipe", list(load_recipes()))
+def test_the_gpu_kits_bf16_step_runs_without_falling_back(tmp_path, word_folder, recipe):
     """bf16 autocast rehearsed on the CPU (the trainer enables it on CUDA only): every loss term
-    of each recipe runs under it, with no op sending the step back to fp32."""
-    settings = tiny_training_settings(word_folder) + ["loss.ctc_weight=0.01", "loss.distill_weight=0.01",
-                                                      "loss.text_on=all"]
-    trainer = Trainer(load_config(None, settings + variant), tmp_path / "run")
+    of each GPU kit recipe (its reader, base and scale, on the tiny model from random weights) runs
+    under it, with no op sending the step back to fp32."""
+    settings = tiny_training_settings(word_folder) + recipe_overrides(recipe) + [
+        "model.init_weights=null", "loss.ctc_weight=0.01", "loss.distill_weight=0.01", "loss.text_on=all"]
+    trainer = Trainer(load_config(None, settings), tmp_path / "run")
     trainer.amp = True
     parts = trainer.train_step(next(iter(trainer.loader)))
     assert trainer.amp and all(math.isfinite(parts[k]) and parts[k] > 0 for k in ("pixel", "ctc", "distill"))
