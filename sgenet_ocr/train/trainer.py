@@ -1,25 +1,9 @@
-"""Train SGENet x2 on real word crops with on-the-fly realistic degradation.
-
-    python -m sgenet_ocr.train --config sgenet_ocr/configs/sgenet_default.yaml --out runs/NAME \
-        [--set train.batch_size=16 ...] [--max-minutes 75] [--device cpu] [--resume]
-
-Loss = ``pixel_weight * L1(SR, HR)`` + ``ctc_weight * CTC(prior(SR), label)`` +
-``distill_weight * KL(prior(HR) || prior(SR))``, the prior being the frozen pretrained
-recogniser ``model.prior``: the last two are the "text focus" terms that reward SR images the
-recogniser reads correctly. With ``loss.text_on: legible`` they count only the crops whose HR
-the prior reads as the label (the others would stay wrong even after perfect SR). The run
-writes, under ``--out``: ``log.csv`` (train and validation rows), ``last.pt`` (model, EMA,
-optimiser, step: ``--resume`` continues from it) every ``checkpoint_every_minutes``, and
-``sgenet_x2.safetensors`` (+ ``.json``) holding the EMA weights at every checkpoint and at the
-end. It stops by itself after ``max_minutes`` of training (summed over resumes) or
-``max_steps``, or on SIGTERM/SIGINT after saving.
-"""
+"""The training loop: steps (accumulated, bf16 on a GPU), EMA exports, validation, checkpoints."""
 from __future__ import annotations
 
 import csv
 import math
 import os
-import shutil
 import signal
 import sys
 import time
@@ -28,19 +12,18 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-import yaml
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from .data.crops import Crop, load_crops
-from .data.degrade import DegradeConfig
-from .data.pairs import PairDataset, WidthBucketSampler, collate
-from .cli import ArgumentParser, run_cli
-from .devices import parse_device
-from .errors import UsageError
-from .metrics import word_correct
+from ..data.degrade import DegradeConfig
+from ..data.pairs import PairDataset, WidthBucketSampler, collate
+from ..errors import UsageError
+from ..metrics import word_correct
+from .config import DEFAULT_CONFIG, pick_device
+from .loading import build_crops, fit_to_shared_memory, leave_stop_signals_to_the_trainer, validation_batches
+from .losses import TextFocus, at_size_of, decoded_texts, pixel_loss
+from .optim import Ema, make_optimizer
 
-DEFAULT_CONFIG = Path(__file__).parent / "configs" / "sgenet_default.yaml"
 EXPORT_NAME = "sgenet_x2.safetensors"
 BEST_NAME = "best_" + EXPORT_NAME  # the EMA weights of the best validation so far
 LOG_FIELDS = ["kind", "step", "minutes", "lr", "loss", "pixel", "ctc", "distill", "sec_per_step",
@@ -48,217 +31,12 @@ LOG_FIELDS = ["kind", "step", "minutes", "lr", "loss", "pixel", "ctc", "distill"
               "val_select", "val_engines"]
 
 
-# ----------------------------------------------------------------------------- configuration
-def load_config(path: str | Path | None, overrides: list[str] = ()) -> dict:
-    """Default config, updated by the YAML at ``path`` and by ``key.sub=value`` overrides."""
-    config = yaml.safe_load(DEFAULT_CONFIG.read_text())
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise UsageError(f"config not found: {path}")
-        _merge(config, yaml.safe_load(path.read_text()) or {})
-        config["config_file"] = path.name  # recorded in the weights' sidecar
-    for item in overrides:
-        if "=" not in item:
-            raise UsageError(f"override must look like key.sub=value: {item!r}")
-        key, value = item.split("=", 1)
-        node = config
-        *parents, leaf = key.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise UsageError(f"override {key!r}: {part!r} is not a section")
-        node[leaf] = yaml.safe_load(value)
-    return config
-
-
-def _merge(base: dict, update: dict) -> None:
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
-        else:
-            base[key] = value
-
-
-def resolve_data_path(spec: str) -> Path:
-    """``@data/NAME`` -> ``$SGENET_DATA/NAME`` or ``../shared/data/NAME``; else a plain path."""
-    if spec.startswith("@data/"):
-        root = os.environ.get("SGENET_DATA") or str(Path.cwd().parent / "shared" / "data")
-        return Path(root) / spec[len("@data/"):]
-    return Path(spec)
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(str(parse_device(name)))
-
-
-# ----------------------------------------------------------------------------- data
-def build_crops(cfg: dict) -> tuple[list[Crop], list[Crop]]:
-    """Train and held-out validation crops (seeded split), plus synthetic words if asked."""
-    data = cfg["data"]
-    folders = [resolve_data_path(s) for s in data["train"]]
-    crops = load_crops(folders, min_height=int(data["min_hr_height"]))
-    if not crops:
-        raise UsageError("no training crops found in " + ", ".join(map(str, folders)))
-    order = np.random.default_rng(cfg["seed"]).permutation(len(crops))
-    val_count = min(int(data["val_count"]), len(crops) // 5)
-    val = [crops[i] for i in order[:val_count]]
-    train = [crops[i] for i in order[val_count:]]
-    fraction = float(data.get("synth_fraction", 0.0))
-    if not 0.0 <= fraction < 1.0:
-        raise UsageError(f"data.synth_fraction must be in [0, 1), not {fraction}")
-    if fraction > 0:
-        from .data.synth import render_words
-
-        # Synthetic share of the pool = fraction; labels half from the real train words.
-        count = int(round(fraction / (1.0 - fraction) * len(train)))
-        train += render_words(count, seed=int(data.get("synth_seed", 1)), words=[c.label for c in train])
-    return train, val
-
-
-def validation_batches(dataset: PairDataset, batch_size: int, seed: int) -> list[dict]:
-    """Fixed LR/HR pairs of the held-out crops, grouped by width (same every evaluation)."""
-    widths = dataset.aspect_widths()
-    by_width: dict[int, list] = {}
-    for index, width in enumerate(widths):
-        by_width.setdefault(width, []).append((index, width, seed * 100003 + index))
-    batches = []
-    for keys in by_width.values():
-        for start in range(0, len(keys), batch_size):
-            batches.append(collate([dataset[k] for k in keys[start:start + batch_size]]))
-    return batches
-
-
-def fit_to_shared_memory(workers: int, prefetch: int, batch_bytes: int,
-                         shm: str = "/dev/shm") -> tuple[int, int | None]:
-    """``(workers, prefetch_factor)`` whose batches in flight fill at most half of ``shm``.
-
-    Loader workers hand their batches over in shared memory; a container's small ``/dev/shm``
-    (Docker's default is 64 MiB, a GPU batch of 512 crops ~30-60 MB) ends a run with a bus
-    error. Fewer workers and a shallower prefetch, down to none (the main process degrades).
-    """
-    if workers <= 0:
-        return 0, None
-    try:
-        room = shutil.disk_usage(shm).free // 2
-    except OSError:  # no such mount (not Linux): nothing to fit
-        return workers, prefetch
-    batches = room // max(batch_bytes, 1)
-    if batches >= workers * prefetch:
-        return workers, prefetch
-    fitted = min(workers, batches // 2)
-    print(f"{shm} has {room * 2 / 2**20:.0f} MiB free: {fitted} loader workers with 2 batches each "
-          f"(asked {workers} x {prefetch}; a batch is up to {batch_bytes / 2**20:.0f} MiB)", flush=True)
-    return (fitted, 2) if fitted else (0, None)
-
-
-# ----------------------------------------------------------------------------- losses
-class TextFocus:
-    """Recognition-guided losses through the frozen prior (CTC and distillation)."""
-
-    def __init__(self, prior):
-        self.prior = prior
-        self.index = {ch: i for i, ch in enumerate(prior.charset) if i > 0 and ch}
-
-    def encode(self, labels: list[str], device: torch.device | str = "cpu"):
-        """CTC targets on ``device``; a label with a character outside the charset is left out (mask)."""
-        targets, lengths, keep = [], [], []
-        for label in labels:
-            ids = [self.index.get(ch) for ch in label]
-            ok = bool(ids) and None not in ids
-            keep.append(ok)
-            if ok:
-                targets.extend(ids)
-                lengths.append(len(ids))
-        return (torch.tensor(targets, dtype=torch.long, device=device),
-                torch.tensor(lengths, dtype=torch.long, device=device),
-                torch.tensor(keep, dtype=torch.bool, device=device))
-
-    def ctc(self, probs: torch.Tensor, labels: list[str]) -> torch.Tensor:
-        """Per-crop CTC divided by the label length, shape (N,); 0 where the label is unusable."""
-        # On the probabilities' device: a CUDA loss divided by CPU lengths would raise.
-        targets, lengths, keep = self.encode(labels, probs.device)
-        losses = probs.new_zeros(probs.shape[0])
-        if not keep.any():
-            return losses + probs.sum() * 0.0
-        log_probs = probs[keep].clamp_min(1e-8).log().transpose(0, 1)  # (T, N, C)
-        steps = torch.full((log_probs.shape[1],), log_probs.shape[0], dtype=torch.long, device=probs.device)
-        per_crop = F.ctc_loss(log_probs.float(), targets, steps, lengths, blank=0,
-                              reduction="none", zero_infinity=True)
-        return losses.masked_scatter(keep, per_crop / lengths.clamp_min(1))
-
-    @staticmethod
-    def distill(probs_sr: torch.Tensor, probs_hr: torch.Tensor) -> torch.Tensor:
-        """Per-crop KL(prior(HR) || prior(SR)) averaged over time steps, shape (N,)."""
-        p = probs_hr.clamp_min(1e-8)
-        return (p * (p.log() - probs_sr.clamp_min(1e-8).log())).sum(-1).mean(-1)
-
-    def legible(self, probs_hr: torch.Tensor, labels: list[str]) -> torch.Tensor:
-        """(N,) mask: the prior reads the HR crop as its label. On the other crops even a
-        perfect SR would leave the recogniser wrong, and their large losses only add noise."""
-        texts = _decoded_texts(self.prior.decode(probs_hr))
-        return torch.tensor([bool(word_correct(t, l)) for t, l in zip(texts, labels)])
-
-
-def make_optimizer(params, tcfg: dict) -> torch.optim.Optimizer:
-    """``train.optimizer`` adamw (default) or adam (LEMMA/SGENet use Adam, beta1 0.5), with
-    ``train.betas``."""
-    kind = tcfg.get("optimizer", "adamw")
-    options = {"lr": tcfg["lr"], "weight_decay": tcfg["weight_decay"], "betas": tuple(tcfg.get("betas", (0.9, 0.999)))}
-    if kind == "adamw":
-        return torch.optim.AdamW(params, **options)
-    if kind == "adam":
-        return torch.optim.Adam(params, **options)
-    raise UsageError(f"train.optimizer must be adamw or adam, not {kind!r}")
-
-
-def pixel_loss(sr: torch.Tensor, hr: torch.Tensor, kind: str) -> torch.Tensor:
-    if kind == "l1":
-        return F.l1_loss(sr, hr)
-    if kind == "l2":
-        return F.mse_loss(sr, hr)
-    raise UsageError(f"loss.pixel must be l1 or l2, not {kind!r}")
-
-
-# ----------------------------------------------------------------------------- EMA
-class Ema:
-    """Exponential moving average of the trainable parameters (the prior stays frozen)."""
-
-    def __init__(self, named_params: dict[str, torch.nn.Parameter], decay: float):
-        self.decay = decay
-        self.params = named_params
-        self.shadow = {k: p.detach().clone() for k, p in named_params.items()}
-
-    @torch.no_grad()
-    def update(self, step: int) -> None:
-        # Short runs: ramp the decay up so early weights do not dominate the average.
-        decay = min(self.decay, (1 + step) / (10 + step))
-        for k, p in self.params.items():
-            self.shadow[k].mul_(decay).add_(p.detach(), alpha=1 - decay)
-
-    @torch.no_grad()
-    def swap(self) -> None:
-        """Exchange live and EMA weights (call twice to restore)."""
-        for k, p in self.params.items():
-            tmp = p.detach().clone()
-            p.copy_(self.shadow[k])
-            self.shadow[k].copy_(tmp)
-
-
-# ----------------------------------------------------------------------------- trainer
-def at_size_of(hr: torch.Tensor, sr: torch.Tensor) -> torch.Tensor:
-    """The HR targets at the output's size: unchanged for x2 weights; bicubic-resized for
-    weights whose output is the recogniser's input size (``output_scale``)."""
-    if hr.shape[-2:] == sr.shape[-2:]:
-        return hr
-    return F.interpolate(hr, size=sr.shape[-2:], mode="bicubic", align_corners=False).clamp(0, 1)
-
-
 class Trainer:
+    """One training run of ``cfg`` into the folder ``out`` (``run()`` trains it; ``resume``
+    continues from ``out/last.pt``)."""
+
     def __init__(self, cfg: dict, out: Path, resume: bool = False):
-        from .models import create_model
+        from ..models import create_model
 
         self.cfg, self.out = cfg, out
         out.mkdir(parents=True, exist_ok=True)
@@ -277,7 +55,7 @@ class Trainer:
             torch.nn.init.zeros_(self.model.to_rgb.weight)
             torch.nn.init.zeros_(self.model.to_rgb.bias)
         self.model.to(self.device)
-        self.init_from = _lineage(init)
+        self.init_from = lineage(init)
         self.prior = self.model.prior
         self.prior.eval()
         prior_ids = {id(p) for p in self.prior.parameters()}
@@ -289,7 +67,7 @@ class Trainer:
         self.ema = Ema(self.trainable, tcfg["ema_decay"])
         # The recogniser of the text-focus losses and of validation, as its engine runs it: the
         # model's prior, or an engine's recogniser (loss.recogniser) for engine-matched weights.
-        from .models.prior import create_reader
+        from ..models.prior import create_reader
 
         self.text = TextFocus(create_reader(cfg["loss"].get("recogniser") or self.prior.name).to(self.device))
         # NHWC is oneDNN's (and cuDNN's) native conv layout: the same steps, less time per step.
@@ -316,7 +94,7 @@ class Trainer:
         # Engines that judge checkpoints (checkpoint_selection); none: the recogniser's accuracy.
         self.judges = None
         if vcfg.get("readers"):
-            from .checkpoint_selection import EngineJudges
+            from ..checkpoint_selection import EngineJudges
 
             self.judges = EngineJudges(vcfg["readers"], vcfg.get("max_height", 12)) or None
         if resume and (out / "last.pt").is_file():
@@ -337,7 +115,7 @@ class Trainer:
                                                  self._batch_bytes(degrade.lr_height))
         self.loader = DataLoader(self.train_set, batch_sampler=self.sampler, collate_fn=collate,
                                  num_workers=workers, persistent_workers=workers > 0,
-                                 worker_init_fn=_leave_stop_signals_to_the_trainer if workers > 0 else None,
+                                 worker_init_fn=leave_stop_signals_to_the_trainer if workers > 0 else None,
                                  pin_memory=on_gpu, prefetch_factor=prefetch)
         self.n_train, self.n_val = len(train_crops), len(val_crops)
         self._stop_signal = None
@@ -389,7 +167,7 @@ class Trainer:
 
     def export(self, name: str = EXPORT_NAME) -> str:
         """Write the EMA weights as ``name`` with ``save_weights``; returns their sha256."""
-        from .models import save_weights
+        from ..models import save_weights
 
         meta = {
             "arch": self.cfg["model"]["name"], "scale": self.model.output_scale, "steps": self.step,
@@ -425,7 +203,7 @@ class Trainer:
     def validate(self) -> dict:
         """EMA model on the held-out pairs: L1, PSNR, the recogniser's word accuracy and, with
         ``validation.readers``, the engines' accuracies and the selection score (``select``)."""
-        from .checkpoint_selection import to_images
+        from ..checkpoint_selection import to_images
 
         self.model.eval()
         self.ema.swap()
@@ -443,7 +221,7 @@ class Trainer:
                 for key, batch_images in (("sr", sr), ("bicubic", bic), ("hr", hr)):
                     if key != "sr" and self.val_result.get("acc_" + key) is not None:
                         continue  # the baselines do not change between validations
-                    texts = _decoded_texts(self.text.prior.decode(self.text.prior(batch_images)))
+                    texts = decoded_texts(self.text.prior.decode(self.text.prior(batch_images)))
                     hits[key].extend(v for v in map(word_correct, texts, batch["label"]) if v is not None)
                 if self.judges:
                     images["sr"] += to_images(sr)
@@ -657,21 +435,13 @@ class Trainer:
         sys.stdout.flush()
 
 
-def _leave_stop_signals_to_the_trainer(_worker_id: int) -> None:
-    """In each data-loader worker: ignore SIGINT/SIGTERM. Ctrl-C or ``kill -- -PGID`` signals
-    the whole process group; a worker that died of it would crash the trainer mid-step instead
-    of letting it save and stop."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
-
-def _lineage(init) -> dict | None:
+def lineage(init) -> dict | None:
     """What a fine-tune started from (sha256, steps, minutes, config, and its own start), read
     from the initial weights' sidecar, so every shipped file says how it was made."""
     if not init:
         return None
-    from .models import resolve_weights
-    from .models.weights import read_sidecar
+    from ..models import resolve_weights
+    from ..models.weights import read_sidecar
 
     side = read_sidecar(resolve_weights(init).path) or {}
     meta = side.get("metadata", {})
@@ -680,45 +450,3 @@ def _lineage(init) -> dict | None:
     if meta.get("init_from"):
         lineage["init_from"] = meta["init_from"]
     return lineage
-
-
-def _decoded_texts(decoded) -> list[str]:
-    """``prior.decode`` may return strings or ``(text, confidence)`` pairs."""
-    return [d[0] if isinstance(d, (tuple, list)) else str(d) for d in decoded]
-
-
-def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="python -m sgenet_ocr.train", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", help="YAML config (default: the packaged sgenet_default.yaml)")
-    parser.add_argument("--out", required=True, help="run folder (log, checkpoints, weights)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config value, e.g. train.batch_size=16 (repeatable)")
-    parser.add_argument("--max-minutes", type=float, help="shortcut for train.max_minutes")
-    parser.add_argument("--max-steps", type=int, help="shortcut for train.max_steps")
-    parser.add_argument("--batch-size", type=int, help="shortcut for train.batch_size")
-    parser.add_argument("--device", help="auto, cpu, cuda, cuda:1 ...")
-    parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if present")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    return run_cli("train", _main, argv)
-
-
-def _main(argv: list[str] | None) -> int:
-    args = build_parser().parse_args(argv)
-    overrides = list(args.set)
-    for key, value in (("train.max_minutes", args.max_minutes), ("train.max_steps", args.max_steps),
-                       ("train.batch_size", args.batch_size), ("device", args.device)):
-        if value is not None:
-            overrides.append(f"{key}={value}")
-    cfg = load_config(args.config, overrides)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-    Trainer(cfg, out, resume=args.resume).run()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

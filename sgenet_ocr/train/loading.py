@@ -1,0 +1,79 @@
+"""The crops a run trains and validates on, and what its data loader may hold in flight."""
+from __future__ import annotations
+
+import shutil
+import signal
+
+import numpy as np
+
+from ..data.crops import Crop, load_crops
+from ..data.pairs import PairDataset, collate
+from ..errors import UsageError
+from .config import resolve_data_path
+
+
+def build_crops(cfg: dict) -> tuple[list[Crop], list[Crop]]:
+    """Train and held-out validation crops (seeded split), plus synthetic words if asked."""
+    data = cfg["data"]
+    folders = [resolve_data_path(s) for s in data["train"]]
+    crops = load_crops(folders, min_height=int(data["min_hr_height"]))
+    if not crops:
+        raise UsageError("no training crops found in " + ", ".join(map(str, folders)))
+    order = np.random.default_rng(cfg["seed"]).permutation(len(crops))
+    val_count = min(int(data["val_count"]), len(crops) // 5)
+    val = [crops[i] for i in order[:val_count]]
+    train = [crops[i] for i in order[val_count:]]
+    fraction = float(data.get("synth_fraction", 0.0))
+    if not 0.0 <= fraction < 1.0:
+        raise UsageError(f"data.synth_fraction must be in [0, 1), not {fraction}")
+    if fraction > 0:
+        from ..data.synth import render_words
+
+        # Synthetic share of the pool = fraction; labels half from the real train words.
+        count = int(round(fraction / (1.0 - fraction) * len(train)))
+        train += render_words(count, seed=int(data.get("synth_seed", 1)), words=[c.label for c in train])
+    return train, val
+
+
+def validation_batches(dataset: PairDataset, batch_size: int, seed: int) -> list[dict]:
+    """Fixed LR/HR pairs of the held-out crops, grouped by width (same every evaluation)."""
+    widths = dataset.aspect_widths()
+    by_width: dict[int, list] = {}
+    for index, width in enumerate(widths):
+        by_width.setdefault(width, []).append((index, width, seed * 100003 + index))
+    batches = []
+    for keys in by_width.values():
+        for start in range(0, len(keys), batch_size):
+            batches.append(collate([dataset[k] for k in keys[start:start + batch_size]]))
+    return batches
+
+
+def fit_to_shared_memory(workers: int, prefetch: int, batch_bytes: int,
+                         shm: str = "/dev/shm") -> tuple[int, int | None]:
+    """``(workers, prefetch_factor)`` whose batches in flight fill at most half of ``shm``.
+
+    Loader workers hand their batches over in shared memory; a container's small ``/dev/shm``
+    (Docker's default is 64 MiB, a GPU batch of 512 crops ~30-60 MB) ends a run with a bus
+    error. Fewer workers and a shallower prefetch, down to none (the main process degrades).
+    """
+    if workers <= 0:
+        return 0, None
+    try:
+        room = shutil.disk_usage(shm).free // 2
+    except OSError:  # no such mount (not Linux): nothing to fit
+        return workers, prefetch
+    batches = room // max(batch_bytes, 1)
+    if batches >= workers * prefetch:
+        return workers, prefetch
+    fitted = min(workers, batches // 2)
+    print(f"{shm} has {room * 2 / 2**20:.0f} MiB free: {fitted} loader workers with 2 batches each "
+          f"(asked {workers} x {prefetch}; a batch is up to {batch_bytes / 2**20:.0f} MiB)", flush=True)
+    return (fitted, 2) if fitted else (0, None)
+
+
+def leave_stop_signals_to_the_trainer(_worker_id: int) -> None:
+    """In each data-loader worker: ignore SIGINT/SIGTERM. Ctrl-C or ``kill -- -PGID`` signals
+    the whole process group; a worker that died of it would crash the trainer mid-step instead
+    of letting it save and stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
