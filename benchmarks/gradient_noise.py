@@ -27,9 +27,11 @@ if __package__ in (None, ""):  # run as a file: make ``benchmarks.*`` importable
 from sgenet_ocr.cli import ArgumentParser, run_cli  # noqa: E402
 from sgenet_ocr.errors import UsageError  # noqa: E402
 
-# Each term's loss weights (pixel, ctc, distill): one term alone, at unit weight (the noise scale
-# does not depend on a term's weight); "config" is the config's own mix.
-TERMS = {"pixel": (1.0, 0.0, 0.0), "ctc": (0.0, 1.0, 0.0), "distill": (0.0, 0.0, 1.0), "config": None}
+# Each term's loss weights (pixel, ctc, distill, feature): one term alone, at unit weight (the
+# noise scale does not depend on a term's weight); "config" is the config's own mix.
+WEIGHT_KEYS = ("pixel_weight", "ctc_weight", "distill_weight", "feature_weight")
+TERMS = {"pixel": (1.0, 0.0, 0.0, 0.0), "ctc": (0.0, 1.0, 0.0, 0.0), "distill": (0.0, 0.0, 1.0, 0.0),
+         "feature": (0.0, 0.0, 0.0, 1.0), "config": None}
 
 
 def noise_scale(grads, batch_size: float) -> dict:
@@ -64,8 +66,7 @@ def measure(config: str | None, overrides: list[str], terms: list[str], batches:
 
     cfg = load_config(config, [*overrides, "train.grad_clip=0", "loss.text_every=1", "data.num_workers=0",
                                f"threads={threads}", "validation.readers=[]"])
-    weights = {t: TERMS[t] or (cfg["loss"]["pixel_weight"], cfg["loss"]["ctc_weight"], cfg["loss"]["distill_weight"])
-               for t in terms}
+    weights = {t: TERMS[t] or tuple(cfg["loss"].get(k, 0.0) for k in WEIGHT_KEYS) for t in terms}
     with tempfile.TemporaryDirectory() as out:
         trainer = Trainer(cfg, Path(out))
         trainer.optimizer.step = lambda: None  # every gradient at the same weights
@@ -77,7 +78,7 @@ def measure(config: str | None, overrides: list[str], terms: list[str], batches:
                 break
             for term in terms:
                 loss = trainer.cfg["loss"]
-                loss["pixel_weight"], loss["ctc_weight"], loss["distill_weight"] = weights[term]
+                loss.update(zip(WEIGHT_KEYS, weights[term]))
                 trainer.train_step(batch)
                 grads[term].append(torch.cat([p.grad.flatten() for p in trainer.trainable.values()]).double())
             sizes.append(int(batch["lr"].shape[0]))

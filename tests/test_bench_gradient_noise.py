@@ -34,13 +34,13 @@ def test_the_pixel_term_of_a_fresh_model_points_one_way(tmp_path, word_folder):
     out = tmp_path / "noise.json"
     settings = tiny_training_settings(word_folder) + ["train.batch_size=4", "loss.ctc_weight=0.01"]
     sets = [a for s in settings for a in ("--set", s)]
-    assert gradient_noise.main(sets + ["--terms", "pixel,ctc", "--batches", "6", "--json", str(out),
+    assert gradient_noise.main(sets + ["--terms", "pixel,ctc,feature", "--batches", "6", "--json", str(out),
                                        "--markdown", str(tmp_path / "noise.md")]) == 0
     result = json.loads(out.read_text())
-    assert result["settings"]["batches"] == 6 and set(result["terms"]) == {"pixel", "ctc"}
+    assert result["settings"]["batches"] == 6 and set(result["terms"]) == {"pixel", "ctc", "feature"}
     pixel = result["terms"]["pixel"]
     assert pixel["cos_halves"] > 0.5 and pixel["cos_batches"] > 0.15 and pixel["b_noise"] is not None
-    assert result["terms"]["ctc"]["grad_norm"] > 0
+    assert result["terms"]["ctc"]["grad_norm"] > 0 and result["terms"]["feature"]["grad_norm"] > 0
     assert "| pixel |" in (tmp_path / "noise.md").read_text()
 
 

@@ -205,6 +205,46 @@ def test_legible_mask_keeps_only_crops_the_prior_reads_at_full_resolution():
     assert focus.legible(probs, labels).tolist() == [True, False, False]
 
 
+def test_the_readers_features_are_what_its_classifier_reads():
+    """forward_features: the same probabilities as forward, plus the (N, T, D) sequence features
+    the CTC head turns into them; gradients reach the image through both."""
+    from sgenet_ocr.models.prior import create_reader
+
+    reader = create_reader("ppocrv4_rec")
+    images = torch.rand(2, 3, 32, 96, requires_grad=True)
+    probs, feats = reader.forward_features(images)
+    torch.testing.assert_close(probs, reader(images))
+    assert reader.has_features and feats.shape[:2] == probs.shape[:2] and feats.shape[2] > 8
+    feats.sum().backward()
+    assert images.grad.abs().sum() > 0
+
+
+def test_feature_match_is_zero_only_where_the_reader_sees_the_same():
+    feats = torch.randn(3, 40, 120)
+    other = feats.clone()
+    other[1] += 0.5
+    assert TextFocus.feature_match(feats, other).tolist() == pytest.approx([0.0, 0.25, 0.0])
+
+
+@pytest.mark.slow
+def test_the_feature_loss_trains_every_crop_and_needs_a_reader_with_features(tmp_path, word_folder):
+    base = tiny_training_settings(word_folder) + ["loss.ctc_weight=0", "loss.feature_weight=0.01",
+                                                  "loss.text_on=legible", "train.grad_clip=0"]
+    trainer = Trainer(load_config(None, base), tmp_path / "feat")
+    trainer.optimizer.step = lambda: None
+    batch = next(iter(trainer.loader))
+    parts = trainer.train_step(batch)
+    assert parts["feature"] > 0 and "ctc" not in parts
+    with_feature = torch.cat([p.grad.flatten() for p in trainer.trainable.values()])
+    trainer.cfg["loss"]["feature_weight"] = 0.0
+    trainer.train_step(batch)
+    pixel_only = torch.cat([p.grad.flatten() for p in trainer.trainable.values()])
+    assert not torch.allclose(with_feature, pixel_only)  # the term reached SGENet's weights
+    pytest.importorskip("easyocr")
+    with pytest.raises(UsageError, match="feature_weight"):
+        Trainer(load_config(None, base + ["loss.recogniser=easyocr_g2"]), tmp_path / "ez")
+
+
 @pytest.mark.slow
 def test_text_on_legible_trains_and_rejects_unknown_values(tmp_path, word_folder):
     base = tiny_training_settings(word_folder) + ["loss.ctc_weight=0.001", "loss.distill_weight=0.001"]

@@ -90,6 +90,13 @@ class SemanticPrior(nn.Module):
                 cache[height, width] = int(self(probe).shape[1])
         return cache[height, width]
 
+    has_features = False  # True where forward_features works (the feature loss needs it)
+
+    def forward_features(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``forward`` and the sequence features its classifier reads, ``(N, T, D)``: what the
+        feature loss compares between SR and HR. Recognisers that do not expose them raise."""
+        raise NotImplementedError(f"the {self.name} recogniser does not expose its features")
+
     def freeze(self) -> "SemanticPrior":
         """Eval mode and no gradients for the weights (gradients still reach the input)."""
         self.eval()
@@ -174,6 +181,11 @@ class PPOCRv4Prior(SemanticPrior):
             columns = list(range(len(self.full_charset)))
             self.charset = list(self.full_charset)
         self.register_buffer("columns", torch.tensor(columns, dtype=torch.long), persistent=False)
+        # The CTC head is the graph's last MatMul: its input is the neck's sequence features.
+        heads = [node.target for node in self.net.graph.nodes if node.op == "call_module"
+                 and type(self.net.get_submodule(node.target)).__name__ == "OnnxMatMul"]
+        self._head = self.net.get_submodule(heads[-1]) if heads else None
+        self.has_features = self._head is not None
         self.freeze()
 
     def preprocess(self, images: torch.Tensor) -> torch.Tensor:
@@ -198,6 +210,17 @@ class PPOCRv4Prior(SemanticPrior):
     def output_steps(self, height: int, width: int) -> int:
         # Worked out, not measured: engines' probabilities must not need a pass of the prior.
         return prior_steps(width, height, self.input_height)
+
+    def forward_features(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self._head is None:
+            return super().forward_features(images)
+        captured: list[torch.Tensor] = []
+        hook = self._head.register_forward_pre_hook(lambda _module, inputs: captured.append(inputs[0]))
+        try:
+            probs = self(images)
+        finally:
+            hook.remove()
+        return probs, captured[0]
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         probs = self.raw_forward(self.preprocess(images))

@@ -4,9 +4,10 @@
         [--set train.batch_size=16 ...] [--max-minutes 75] [--device cpu] [--resume]
 
 Loss = ``pixel_weight * L1(SR, HR)`` + ``ctc_weight * CTC(prior(SR), label)`` +
-``distill_weight * KL(prior(HR) || prior(SR))``, the prior being the frozen pretrained
-recogniser ``model.prior``: the last two are the "text focus" terms that reward SR images the
-recogniser reads correctly. With ``loss.text_on: legible`` they count only the crops whose HR
+``distill_weight * KL(prior(HR) || prior(SR))`` + ``feature_weight * MSE(features(SR),
+features(HR))``, the prior being the frozen pretrained recogniser (``loss.recogniser``, else
+``model.prior``) and the features what its classifier reads: the last three are the "text
+focus" terms that reward SR images the recogniser reads as it reads HR. With ``loss.text_on: legible`` they count only the crops whose HR
 the prior reads as the label (the others would stay wrong even after perfect SR). The run
 writes, under ``--out``: ``log.csv`` (train and validation rows), ``last.pt`` (model, EMA,
 optimiser, step: ``--resume`` continues from it) every ``checkpoint_every_minutes``, and

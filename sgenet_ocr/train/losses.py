@@ -48,6 +48,12 @@ class TextFocus:
         p = probs_hr.clamp_min(1e-8)
         return (p * (p.log() - probs_sr.clamp_min(1e-8).log())).sum(-1).mean(-1)
 
+    @staticmethod
+    def feature_match(feats_sr: torch.Tensor, feats_hr: torch.Tensor) -> torch.Tensor:
+        """Per-crop mean squared difference of the reader's sequence features on SR and on HR,
+        shape (N,): how differently the recogniser sees the two, dense where CTC is sparse."""
+        return (feats_sr - feats_hr).pow(2).flatten(1).mean(1)
+
     def legible(self, probs_hr: torch.Tensor, labels: list[str]) -> torch.Tensor:
         """(N,) mask: the prior reads the HR crop as its label. On the other crops even a
         perfect SR would leave the recogniser wrong, and their large losses only add noise."""

@@ -28,7 +28,7 @@ EXPORT_NAME = "sgenet_x2.safetensors"
 BEST_NAME = "best_" + EXPORT_NAME  # the EMA weights of the best validation so far
 LOG_FIELDS = ["kind", "step", "minutes", "lr", "loss", "pixel", "ctc", "distill", "sec_per_step",
               "val_l1", "val_psnr", "val_acc_sr", "val_acc_bicubic", "val_acc_hr", "samples_per_s",
-              "val_select", "val_engines"]
+              "val_select", "val_engines", "feature"]  # new columns go last: resumed logs stay aligned
 
 
 class Trainer:
@@ -82,6 +82,9 @@ class Trainer:
             # and the legible crops the text losses keep, and every new shape would be re-tuned.
             torch.backends.cuda.matmul.allow_tf32 = True
             torch.backends.cudnn.allow_tf32 = True
+        if float(cfg["loss"].get("feature_weight", 0.0)) > 0 and not self.text.prior.has_features:
+            raise UsageError(f"loss.feature_weight needs a reader that exposes its features (ppocrv4_rec), "
+                             f"not {self.text.prior.name}")
         if cfg["loss"].get("text_on", "all") not in ("all", "legible"):
             raise UsageError(f"loss.text_on must be 'all' or 'legible', not {cfg['loss']['text_on']!r}")
         self.step, self.minutes_before = 0, 0.0
@@ -305,7 +308,7 @@ class Trainer:
         hr = at_size_of(hr, sr)
         parts = {"pixel": pixel_loss(sr, hr, lcfg["pixel"])}
         loss = lcfg["pixel_weight"] * parts["pixel"]
-        if text_now and (lcfg["ctc_weight"] > 0 or lcfg["distill_weight"] > 0):
+        if text_now and (lcfg["ctc_weight"] > 0 or lcfg["distill_weight"] > 0 or lcfg.get("feature_weight", 0) > 0):
             text_loss, sr_grad, text_parts = self.text_focus(sr.detach(), hr, batch["label"])
             parts.update(text_parts)
             # One backward through SGENet for both terms; the prior's graph was freed chunk by chunk.
@@ -322,18 +325,18 @@ class Trainer:
         lcfg = self.cfg["loss"]
         chunk = max(1, int(lcfg.get("text_chunk", 8)))
         only_legible = lcfg.get("text_on", "all") == "legible"
+        feature_weight = float(lcfg.get("feature_weight", 0.0))
         leaf = sr.requires_grad_(True)
         total, sums = 0.0, {}
         n = sr.shape[0]
         for start in range(0, n, chunk):
             part = slice(start, min(n, start + chunk))
             weight = (part.stop - part.start) / n  # chunk means -> batch mean
-            with self.autocast():
-                probs = self.text.prior(leaf[part]).float()
-            probs_hr = None
-            if lcfg["distill_weight"] > 0 or only_legible:
-                with torch.no_grad(), self.autocast():
-                    probs_hr = self.text.prior(hr[part]).float()
+            probs, feats = self._read(leaf[part], feature_weight > 0)
+            probs_hr = feats_hr = None
+            if lcfg["distill_weight"] > 0 or only_legible or feature_weight > 0:
+                with torch.no_grad():
+                    probs_hr, feats_hr = self._read(hr[part], feature_weight > 0)
             # Crop weights: all crops, or only those whose HR the prior reads (text_on: legible).
             keep = (self.text.legible(probs_hr, labels[part]) if only_legible
                     else torch.ones(probs.shape[0], dtype=torch.bool)).to(probs)
@@ -346,9 +349,22 @@ class Trainer:
                 distill = (self.text.distill(probs, probs_hr) * keep).mean()
                 term = term + lcfg["distill_weight"] * distill
                 sums["distill"] = sums.get("distill", 0.0) + weight * distill.item()
+            if feature_weight > 0:
+                # Every crop: matching what the reader sees in HR needs no label.
+                feature = self.text.feature_match(feats, feats_hr).mean()
+                term = term + feature_weight * feature
+                sums["feature"] = sums.get("feature", 0.0) + weight * feature.item()
             (term * weight).backward()
             total += weight * term.item()
         return total, leaf.grad, sums
+
+    def _read(self, images: torch.Tensor, with_features: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The text reader's probabilities of ``images`` and, if asked, its sequence features."""
+        with self.autocast():
+            if not with_features:
+                return self.text.prior(images).float(), None
+            probs, feats = self.text.prior.forward_features(images)
+        return probs.float(), feats.float()
 
     def _on_signal(self, signum, _frame) -> None:
         self._stop_signal = signum
