@@ -207,14 +207,25 @@ def test_legible_mask_keeps_only_crops_the_prior_reads_at_full_resolution():
 
 def test_the_readers_features_are_what_its_classifier_reads():
     """forward_features: the same probabilities as forward, plus the (N, T, D) sequence features
-    the CTC head turns into them; gradients reach the image through both."""
+    the CTC head turns into them (softmax(features @ W + b) is the network's whole output);
+    gradients reach the image through them."""
+    import operator
+
     from sgenet_ocr.models.prior import create_reader
 
     reader = create_reader("ppocrv4_rec")
     images = torch.rand(2, 3, 32, 96, requires_grad=True)
     probs, feats = reader.forward_features(images)
     torch.testing.assert_close(probs, reader(images))
-    assert reader.has_features and feats.shape[:2] == probs.shape[:2] and feats.shape[2] > 8
+    assert reader.has_features and feats.shape[:2] == probs.shape[:2]
+    graph = reader.net.graph
+    head = [n for n in graph.nodes if n.op == "call_module"
+            and type(reader.net.get_submodule(n.target)).__name__ == "OnnxMatMul"][-1]
+    weight = operator.attrgetter(head.args[1].target)(reader.net)
+    bias = operator.attrgetter(next(iter(head.users)).args[1].target)(reader.net)
+    with torch.no_grad():
+        whole = reader.raw_forward(reader.preprocess(images))
+        torch.testing.assert_close(torch.softmax(feats @ weight + bias, -1), whole)
     feats.sum().backward()
     assert images.grad.abs().sum() > 0
 
