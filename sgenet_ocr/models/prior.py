@@ -182,10 +182,11 @@ class PPOCRv4Prior(SemanticPrior):
             self.charset = list(self.full_charset)
         self.register_buffer("columns", torch.tensor(columns, dtype=torch.long), persistent=False)
         # The CTC head is the graph's last MatMul: its input is the neck's sequence features.
+        # (Kept by name: an attribute holding the module would register it a second time.)
         heads = [node.target for node in self.net.graph.nodes if node.op == "call_module"
                  and type(self.net.get_submodule(node.target)).__name__ == "OnnxMatMul"]
-        self._head = self.net.get_submodule(heads[-1]) if heads else None
-        self.has_features = self._head is not None
+        self._head_name = heads[-1] if heads else None
+        self.has_features = self._head_name is not None
         self.freeze()
 
     def preprocess(self, images: torch.Tensor) -> torch.Tensor:
@@ -212,10 +213,11 @@ class PPOCRv4Prior(SemanticPrior):
         return prior_steps(width, height, self.input_height)
 
     def forward_features(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if self._head is None:
+        if self._head_name is None:
             return super().forward_features(images)
         captured: list[torch.Tensor] = []
-        hook = self._head.register_forward_pre_hook(lambda _module, inputs: captured.append(inputs[0]))
+        head = self.net.get_submodule(self._head_name)
+        hook = head.register_forward_pre_hook(lambda _module, inputs: captured.append(inputs[0]))
         try:
             probs = self(images)
         finally:

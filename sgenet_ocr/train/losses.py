@@ -9,7 +9,7 @@ from ..metrics import word_correct
 
 
 class TextFocus:
-    """Recognition-guided losses through the frozen prior (CTC and distillation)."""
+    """Recognition-guided losses through the frozen prior (CTC, distillation, feature matching)."""
 
     def __init__(self, prior):
         self.prior = prior
