@@ -218,9 +218,7 @@ def test_the_readers_features_are_what_its_classifier_reads():
     probs, feats = reader.forward_features(images)
     torch.testing.assert_close(probs, reader(images))
     assert reader.has_features and feats.shape[:2] == probs.shape[:2]
-    graph = reader.net.graph
-    head = [n for n in graph.nodes if n.op == "call_module"
-            and type(reader.net.get_submodule(n.target)).__name__ == "OnnxMatMul"][-1]
+    head = next(n for n in reader.net.graph.nodes if n.target == reader._head_name)
     weight = operator.attrgetter(head.args[1].target)(reader.net)
     bias = operator.attrgetter(next(iter(head.users)).args[1].target)(reader.net)
     with torch.no_grad():
