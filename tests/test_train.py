@@ -19,6 +19,9 @@ def test_config_overrides_and_errors(tmp_path):
     cfg = load_config(None, ["train.batch_size=4", "loss.ctc_weight=0", "data.train=[a, b]"])
     assert cfg["train"]["batch_size"] == 4 and cfg["loss"]["ctc_weight"] == 0
     assert cfg["data"]["train"] == ["a", "b"] and cfg["train"]["lr"] > 0
+    assert load_config(None, ["train.lr=3e-4"])["train"]["lr"] == pytest.approx(3e-4)  # YAML 1.1 reads a string
+    with pytest.raises(UsageError, match="expected a number"):
+        load_config(None, ["train.lr=fast"])
     with pytest.raises(UsageError):
         load_config(None, ["no_equals_sign"])
     with pytest.raises(UsageError):

@@ -32,8 +32,23 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> dict:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise UsageError(f"override {key!r}: {part!r} is not a section")
-        node[leaf] = yaml.safe_load(value)
+        node[leaf] = _parse_value(key, value, node.get(leaf))
     return config
+
+
+def _parse_value(key: str, text: str, current):
+    """YAML scalar, except that ``3e-4`` is a number (PyYAML's YAML 1.1 reads it as a string)."""
+    value = yaml.safe_load(text)
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    wants_number = isinstance(current, (int, float)) and not isinstance(current, bool)
+    if wants_number and not is_number:
+        raise UsageError(f"override {key!r}: expected a number, got {text!r}")
+    return value
 
 
 def _merge(base: dict, update: dict) -> None:
