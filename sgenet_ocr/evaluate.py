@@ -21,6 +21,8 @@ are cached with the texts.
 
 Output JSON: ``{"settings": {...}, "rows": [{"recognizer", "restorer", "protocol", "bucket",
 "n", "accuracy", "psnr", "ssim"}]}`` (plus ``"split"`` when the data has TextZoom splits).
+``--per-word`` adds ``"words"``: every word's label, bucket, source and readings, so two runs
+can be compared word by word (``python -m sgenet_ocr.evaluation.compare BASE.json NEW.json``).
 """
 from __future__ import annotations
 
@@ -156,8 +158,10 @@ class LazyEngine:
 def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recognizers: Sequence[str],
              limit: int | None = None, device: str = "cpu", weights: str | None = None,
              min_height: int = 0, grid: str | Path | None = None, host=None,
-             include_hr: bool = True, cache: str | Path | None = None, keep: str = DEFAULT_KEEP) -> dict:
-    """Run the evaluation and return the JSON-ready result (see module doc)."""
+             include_hr: bool = True, cache: str | Path | None = None, keep: str = DEFAULT_KEEP,
+             per_word: bool = False) -> dict:
+    """Run the evaluation and return the JSON-ready result (see module doc); ``per_word`` adds
+    every word's readings (``"words"``), which :mod:`sgenet_ocr.evaluation.compare` pairs."""
     from .plugin_manager import PluginHost
 
     if protocol not in PROTOCOLS:
@@ -208,8 +212,9 @@ def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recogniz
                                         if kept_restorers else None)
             for name in kept_restorers:  # no PSNR/SSIM: the kept image differs word by word
                 kept, _ = engine_policy.apply(readings["identity"], readings[name])
+                texts[(recognizer, f"{name}+{policy.name}")] = [text for text, _ in kept]
                 rows += make_rows(samples, protocol, f"{name}+{policy.name}", recognizer,
-                                  [text for text, _ in kept], None)
+                                  texts[(recognizer, f"{name}+{policy.name}")], None)
         finally:
             versions[recognizer] = engine.version()
             engine.close()
@@ -227,7 +232,20 @@ def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recogniz
     }
     if grid:
         _write_grid(grid, samples, outputs, texts, recognizers[0], restorers)
-    return {"settings": settings, "rows": rows}
+    result = {"settings": settings, "rows": rows}
+    if per_word:
+        result["words"] = word_readings(samples, texts)
+    return result
+
+
+def word_readings(samples: Sequence[WordPair], texts: dict[tuple[str, str], list[str]]) -> dict:
+    """Columns, one entry per word in sample order: label, LR bucket, source, and each
+    recogniser's reading of each restorer's output."""
+    readings: dict[str, dict[str, list[str]]] = {}
+    for (recognizer, restorer), words in texts.items():
+        readings.setdefault(recognizer, {})[restorer] = list(words)
+    return {"labels": [s.label for s in samples], "buckets": [s.bucket for s in samples],
+            "sources": [s.source for s in samples], "readings": readings}
 
 
 def _weights_info(restorers: Sequence[str], weights: str | None) -> dict | None:
@@ -296,6 +314,8 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--cache", help="JSON file of earlier readings to reuse and extend")
     parser.add_argument("--min-height", type=int, default=0,
                         help="restore only crops whose LR height is below this (0 = all crops)")
+    parser.add_argument("--per-word", action="store_true",
+                        help="also write every word's readings to --json (for sgenet_ocr.evaluation.compare)")
     parser.add_argument("--keep", default=DEFAULT_KEEP, choices=KEEP_CHOICES,
                         help="confident (default): also report '<restorer>+confident' rows, the pipeline's "
                              "keep policy (more confident of the LR and restored readings); restored: not")
@@ -309,7 +329,7 @@ def _main(argv: list[str] | None) -> int:
     result = evaluate(args.data, args.protocol, split_names(args.restorers, "restorers"),
                       split_names(args.recognizers, "recognizers"), args.limit, args.device,
                       args.weights, args.min_height, args.grid,
-                      include_hr=not args.no_hr, cache=args.cache, keep=args.keep)
+                      include_hr=not args.no_hr, cache=args.cache, keep=args.keep, per_word=args.per_word)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result, indent=1) + "\n")

@@ -155,11 +155,23 @@ def test_sgenet_restorer_on_rendered_words(tmp_path):
     (folder / "labels.tsv").write_text("".join(lines))
     weights = tmp_path / "w.safetensors"
     save_weights(create_model("sgenet"), weights, {"note": "untrained, test only"})
-    result = evaluate(folder, "third", ["bicubic", "sgenet"], ["ppocr"], weights=str(weights), keep="restored")
+    result = evaluate(folder, "third", ["bicubic", "sgenet"], ["ppocr"], weights=str(weights), keep="restored",
+                      per_word=True)
     rows = {r["restorer"]: r for r in result["rows"] if r["bucket"] == "all"}
     assert set(rows) == {"bicubic", "sgenet", "hr"}
     assert rows["hr"]["accuracy"] >= 0.5
     assert rows["sgenet"]["psnr"] is not None and result["settings"]["weights"]["sha256"]
+
+    # The per-word readings are the ones the rows counted, and pair up restorer against restorer.
+    from sgenet_ocr.evaluation.compare import compare
+
+    words = result["words"]
+    assert words["labels"] == [line.split("\t")[1].strip() for line in lines]
+    for restorer in ("bicubic", "sgenet", "hr"):
+        texts = words["readings"]["ppocr"][restorer]
+        assert word_accuracy(texts, words["labels"])[0] == pytest.approx(rows[restorer]["accuracy"], abs=1e-4)
+    paired = {r.bucket: r for r in compare(result, result, base_restorer="bicubic", new_restorer="hr")}["all"]
+    assert paired.n == 4 and paired.gain == round(4 * (rows["hr"]["accuracy"] - rows["bicubic"]["accuracy"]))
 
 
 def test_unknown_keep_policy_is_a_usage_error():
