@@ -22,6 +22,12 @@ def test_config_overrides_and_errors(tmp_path):
     assert load_config(None, ["train.lr=3e-4"])["train"]["lr"] == pytest.approx(3e-4)  # YAML 1.1 reads a string
     with pytest.raises(UsageError, match="expected a number"):
         load_config(None, ["train.lr=fast"])
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("train:\n  lr: 3e-4\n  grad_clip: null\n")
+    assert load_config(recipe)["train"]["lr"] == pytest.approx(3e-4) and load_config(recipe)["train"]["grad_clip"] is None
+    recipe.write_text("train:\n  lr: fast\n")
+    with pytest.raises(UsageError, match="recipe.yaml: 'lr': expected a number"):
+        load_config(recipe)
     with pytest.raises(UsageError):
         load_config(None, ["no_equals_sign"])
     with pytest.raises(UsageError):

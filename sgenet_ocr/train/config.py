@@ -20,7 +20,7 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> dict:
         path = Path(path)
         if not path.is_file():
             raise UsageError(f"config not found: {path}")
-        _merge(config, yaml.safe_load(path.read_text()) or {})
+        _merge(config, yaml.safe_load(path.read_text()) or {}, path.name)
         config["config_file"] = path.name  # recorded in the weights' sidecar
     for item in overrides:
         if "=" not in item:
@@ -32,31 +32,33 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> dict:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise UsageError(f"override {key!r}: {part!r} is not a section")
-        node[leaf] = _parse_value(key, value, node.get(leaf))
+        node[leaf] = _checked(f"override {key!r}", yaml.safe_load(value), node.get(leaf))
     return config
 
 
-def _parse_value(key: str, text: str, current):
-    """YAML scalar, except that ``3e-4`` is a number (PyYAML's YAML 1.1 reads it as a string)."""
-    value = yaml.safe_load(text)
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _checked(where: str, value, current):
+    """``value`` for a setting whose default is ``current``: ``3e-4`` becomes a number (PyYAML
+    follows YAML 1.1, which reads it as a string), and a number setting refuses anything else."""
     if isinstance(value, str):
         try:
             value = float(value)
         except ValueError:
             pass
-    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    wants_number = isinstance(current, (int, float)) and not isinstance(current, bool)
-    if wants_number and not is_number:
-        raise UsageError(f"override {key!r}: expected a number, got {text!r}")
+    if _is_number(current) and not (_is_number(value) or value is None):  # null: switched off
+        raise UsageError(f"{where}: expected a number, got {value!r}")
     return value
 
 
-def _merge(base: dict, update: dict) -> None:
+def _merge(base: dict, update: dict, source: str) -> None:
     for key, value in update.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
+            _merge(base[key], value, source)
         else:
-            base[key] = value
+            base[key] = _checked(f"{source}: {key!r}", value, base.get(key))
 
 
 def resolve_data_path(spec: str) -> Path:
