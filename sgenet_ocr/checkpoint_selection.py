@@ -54,6 +54,7 @@ class EngineJudges:
         for name, why in self.skipped.items():
             print(f"validation: {name} left out ({why})", file=sys.stderr, flush=True)
         self.baselines: dict[str, dict[str, dict]] = {}  # reader -> identity/bicubic/hr -> accuracies
+        self.last_small_hits: dict[str, list[bool]] = {}  # engine -> right/wrong per small word, last call
 
     def __bool__(self) -> bool:
         return bool(self.engines)
@@ -65,11 +66,13 @@ class EngineJudges:
 
         small = [h <= self.max_height for h in heights]
         result = {}
+        self.last_small_hits = {}
         for name, engine in self.engines.items():
             texts = [text for text, _ in recognize_images(engine, images, f"validation {name}", name)]
             hits = [word_correct(t, label) for t, label in zip(texts, labels)]
             scored = [(bool(hit), is_small) for hit, is_small in zip(hits, small) if hit is not None]
             small_hits = [hit for hit, is_small in scored if is_small]
+            self.last_small_hits[name] = small_hits
             result[name] = {"all": float(np.mean([hit for hit, _ in scored])) if scored else 0.0,
                             "small": float(np.mean(small_hits)) if small_hits else 0.0,
                             "n_small": len(small_hits)}

@@ -241,11 +241,13 @@ def validation_table(log: Path) -> str:
     """Markdown table of the validation rows of a training log (prior's word accuracy)."""
     rows = [r for r in csv.DictReader(log.open()) if r["kind"] == "val"]
     train = [r for r in csv.DictReader(log.open()) if r["kind"] == "train" and r.get("samples_per_s")]
-    lines = ["| step | minutes | L1 | PSNR | prior acc SR | bicubic | HR |", "|---|---|---|---|---|---|---|"]
+    lines = ["| step | minutes | L1 | PSNR | prior acc SR | bicubic | HR | words vs start |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['step']} | {float(r['minutes']):.1f} | {float(r['val_l1']):.4f} | "
                      f"{float(r['val_psnr']):.2f} | {float(r['val_acc_sr']):.3f} | "
-                     f"{float(r['val_acc_bicubic']):.3f} | {float(r['val_acc_hr']):.3f} |")
+                     f"{float(r['val_acc_bicubic']):.3f} | {float(r['val_acc_hr']):.3f} | "
+                     f"{r.get('val_vs_start') or '-'} |")
     if rows:
         best = max(rows, key=lambda r: float(r["val_acc_sr"]))  # first of equals, as the trainer keeps it
         lines += ["", f"best validation (best_sgenet_x2.*): step {best['step']}, prior acc SR "

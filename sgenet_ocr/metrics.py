@@ -11,6 +11,9 @@ Definitions (what the evaluation JSON and the model card report):
 * **SSIM**: Wang et al. 2004 with an 11x11 Gaussian window (sigma 1.5), ``K1 = 0.01``,
   ``K2 = 0.03`` and data range 255, computed on each RGB channel, averaged over the
   channels and over the valid window positions of the image, then over images.
+* **Paired change** of two readings of the same words: *fixed* words (only the second reading
+  is right), *broken* ones (only the first), and the exact two-sided sign test's p, how often a
+  split at least this uneven appears when neither reading is better.
 """
 from __future__ import annotations
 
@@ -102,3 +105,21 @@ def mean(values: Iterable[float]) -> float:
     """Average that returns NaN for an empty input instead of raising."""
     values = list(values)
     return float(np.mean(values)) if values else float("nan")
+
+
+def sign_test(fixed: int, broken: int) -> float:
+    """Exact two-sided p of a fixed/broken split at least this uneven when both are equally likely."""
+    changed = fixed + broken
+    if changed == 0:
+        return 1.0
+    tail = sum(math.comb(changed, k) for k in range(min(fixed, broken) + 1)) / 2 ** changed
+    return min(1.0, 2 * tail)
+
+
+def paired_change(before: Sequence[bool], after: Sequence[bool]) -> tuple[int, int, float]:
+    """``(fixed, broken, p)`` of two right/wrong verdicts on the same words, in the same order."""
+    if len(before) != len(after):
+        raise ValueError(f"paired verdicts differ in length: {len(before)} vs {len(after)}")
+    fixed = sum(bool(a) and not b for b, a in zip(before, after))
+    broken = sum(bool(b) and not a for b, a in zip(before, after))
+    return fixed, broken, sign_test(fixed, broken)

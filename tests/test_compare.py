@@ -6,7 +6,8 @@ import json
 import pytest
 
 from sgenet_ocr.errors import UsageError
-from sgenet_ocr.evaluation.compare import compare, main, sign_test
+from sgenet_ocr.evaluation.compare import compare, main
+from sgenet_ocr.metrics import paired_change, sign_test
 
 LABELS = ["exit", "road", "hotel", "cafe", "bus", "stop"]
 BUCKETS = ["<=8", "<=8", "9-12", "9-12", "13-16", ">16"]
@@ -23,6 +24,9 @@ def test_sign_test_is_the_exact_binomial():
     assert sign_test(8, 0) == pytest.approx(2 / 2 ** 8)  # both one-sided tails of 8 changed words
     assert sign_test(1, 7) == sign_test(7, 1) == pytest.approx(2 * 9 / 2 ** 8)
     assert 0.05 < sign_test(9, 3) < 0.2
+    assert paired_change([True, False, False, True], [True, True, True, False]) == (2, 1, 1.0)
+    with pytest.raises(ValueError, match="differ in length"):
+        paired_change([True], [True, False])
 
 
 def test_pairs_words_by_bucket_and_pools_the_small_ones():
@@ -70,6 +74,8 @@ def test_the_command_prints_and_writes_the_rows(tmp_path, capsys):
     new.write_text(json.dumps(_result({"ppocr": {"sgenet": LABELS}})))
     out = tmp_path / "out" / "diff.json"
     assert main([str(base), str(new), "--json", str(out)]) == 0
-    assert "| ppocr | all | 6 | 0.0 | 100.0 | 6 | 0 | +6 | 0.031 |" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "`base.json: sgenet` -> `new.json: sgenet`" in printed
+    assert "| ppocr | all | 6 | 0.0 | 100.0 | 6 | 0 | +6 | 0.031 |" in printed
     rows = json.loads(out.read_text())["rows"]
     assert len(rows) == 6 and rows[0]["fixed"] == 6

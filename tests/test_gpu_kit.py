@@ -129,7 +129,8 @@ def check_results(out: Path, recipe: str) -> None:
     best = json.loads((out / "best_sgenet_x2.json").read_text())["metadata"]["validation"]
     assert best["acc_sr"] >= side["metadata"]["validation"]["acc_sr"]
     assert side["metadata"]["init_from"]["sha256"]  # fine-tuned from shipped weights
-    assert "samples/s" in (out / "validation.md").read_text()
+    report = (out / "validation.md").read_text()
+    assert "samples/s" in report and "words vs step 0 (fixed" in report  # the last validation vs the first
     config = yaml.safe_load((out / "config.yaml").read_text())
     assert config["recipe"] == recipe
     for override in gpu_kit.load_recipes()[recipe]["set"]:  # the recipe is what was trained

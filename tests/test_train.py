@@ -324,9 +324,22 @@ def test_engines_judge_checkpoints_on_small_text(tmp_path, word_folder):
     before = best.stat().st_mtime_ns
     trainer._report_val({**first, "select": first["select"] - 0.01})  # worse: best weights stay
     assert best.stat().st_mtime_ns == before
+    # Every validation pairs its small words with the first one's: fixed, broken, sign-test p.
+    n_small = first["engines"]["tesseract"]["n_small"]
+    assert trainer.start_hits == trainer.last_hits and len(trainer.start_hits) == 2 * n_small
+    trainer.last_hits = [True] * len(trainer.start_hits)  # as if every small word were read right
+    trainer._report_val(first)
+    wrong_before = trainer.start_hits.count(False)
     with open(tmp_path / "judged" / "log.csv") as fh:
         rows = [r for r in csv.DictReader(fh) if r["kind"] == "val"]
     assert "tesseract" in rows[0]["val_engines"] and float(rows[0]["val_select"]) == pytest.approx(first["select"])
+    assert rows[0]["val_vs_start"] == ""
+    assert rows[1]["val_vs_start"].startswith("+0 words vs step 0 (fixed 0, broken 0, p 1.00)")
+    assert rows[2]["val_vs_start"].startswith(f"+{wrong_before} words vs step 0 (fixed {wrong_before}, broken 0")
+    trainer._save_checkpoint()  # a resumed run keeps comparing with the weights it started from
+    resumed = Trainer(load_config(None, settings), tmp_path / "judged", resume=True)
+    assert resumed.start_hits == trainer.start_hits and resumed.start_step == 0
+    resumed.judges.close()
 
 
 def test_channels_last_is_a_layout_not_a_different_training(tmp_path, word_folder):

@@ -18,14 +18,13 @@ no such restorer).
 from __future__ import annotations
 
 import json
-import math
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..cli import ArgumentParser, run_cli
 from ..errors import UsageError
-from ..metrics import word_correct
+from ..metrics import paired_change, word_correct
 from .markdown import pct
 from .protocols import LR_HEIGHT_BUCKETS
 
@@ -50,15 +49,6 @@ class PairedRow:
     @property
     def gain(self) -> int:
         return self.fixed - self.broken
-
-
-def sign_test(fixed: int, broken: int) -> float:
-    """Exact two-sided p of a fixed/broken split at least this uneven when both are equally likely."""
-    changed = fixed + broken
-    if changed == 0:
-        return 1.0
-    tail = sum(math.comb(changed, k) for k in range(min(fixed, broken) + 1)) / 2 ** changed
-    return min(1.0, 2 * tail)
 
 
 def _words(result: dict, path: str) -> dict:
@@ -97,13 +87,12 @@ def compare(base: dict, new: dict, base_restorer: str = "sgenet", new_restorer: 
             pairs = [(b, a) for b, a, where in zip(before, after, buckets)
                      if where in _IN[bucket] and b is not None and a is not None]
             n = len(pairs)
-            fixed = sum(a and not b for b, a in pairs)
-            broken = sum(b and not a for b, a in pairs)
+            fixed, broken, p = paired_change([b for b, _ in pairs], [a for _, a in pairs])
             rows.append(PairedRow(
                 recognizer, bucket, n,
                 round(sum(b for b, _ in pairs) / n, 4) if n else None,
                 round(sum(a for _, a in pairs) / n, 4) if n else None,
-                fixed, broken, round(sign_test(fixed, broken), 4)))
+                fixed, broken, round(p, 4)))
     return rows
 
 
@@ -145,7 +134,8 @@ def _main(argv: list[str] | None) -> int:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps({"base": args.base, "new": args.new,
                                                "rows": [asdict(r) for r in rows]}, indent=1) + "\n")
-    print(markdown(rows, Path(args.base).name, Path(args.new).name), end="")
+    base_restorer = args.base_restorer or args.restorer
+    print(markdown(rows, f"{Path(args.base).name}: {base_restorer}", f"{Path(args.new).name}: {args.restorer}"), end="")
     return 0
 
 

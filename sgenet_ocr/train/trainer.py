@@ -18,7 +18,7 @@ from tqdm import tqdm
 from ..data.degrade import DegradeConfig
 from ..data.pairs import PairDataset, WidthBucketSampler, collate
 from ..errors import UsageError
-from ..metrics import word_correct
+from ..metrics import paired_change, word_correct
 from .config import DEFAULT_CONFIG, pick_device
 from .loading import build_crops, fit_to_shared_memory, leave_stop_signals_to_the_trainer, validation_batches
 from .losses import TextFocus, at_size_of, decoded_texts, pixel_loss
@@ -28,7 +28,7 @@ EXPORT_NAME = "sgenet_x2.safetensors"
 BEST_NAME = "best_" + EXPORT_NAME  # the EMA weights of the best validation so far
 LOG_FIELDS = ["kind", "step", "minutes", "lr", "loss", "pixel", "ctc", "distill", "sec_per_step",
               "val_l1", "val_psnr", "val_acc_sr", "val_acc_bicubic", "val_acc_hr", "samples_per_s",
-              "val_select", "val_engines", "feature"]  # new columns go last: resumed logs stay aligned
+              "val_select", "val_engines", "feature", "val_vs_start"]  # new columns go last: resumed logs stay aligned
 
 
 class Trainer:
@@ -93,6 +93,11 @@ class Trainer:
         self.accumulate = max(1, int(tcfg.get("accumulate", 1)))
         self.val_result: dict = {}
         self.best_score = -1.0  # the validation selection score of the best weights so far
+        # The selection's words, right or wrong, at the run's first validation (the weights it
+        # started from) and at the latest: every validation says whether its change is more than noise.
+        self.start_hits: list[bool] | None = None
+        self.start_step = 0
+        self.last_hits: list[bool] = []
         vcfg = cfg.get("validation") or {}
         # Engines that judge checkpoints (checkpoint_selection); none: the recogniser's accuracy.
         self.judges = None
@@ -151,6 +156,7 @@ class Trainer:
             "ema": self.ema.shadow, "optimizer": self.optimizer.state_dict(),
             "step": self.step, "minutes": self.minutes(), "config": self.cfg,
             "validation": self.val_result, "best_score": self.best_score,
+            "start_hits": self.start_hits, "start_step": self.start_step,
         }
         tmp = self.out / "last.pt.tmp"
         torch.save(state, tmp)
@@ -166,6 +172,7 @@ class Trainer:
         self.step, self.minutes_before = int(state["step"]), float(state["minutes"])
         self.val_result = state.get("validation") or {}
         self.best_score = state.get("best_score", state.get("best_acc", -1.0))
+        self.start_hits, self.start_step = state.get("start_hits"), int(state.get("start_step", 0))
         print(f"resumed from {path} at step {self.step} ({self.minutes_before:.1f} min)", flush=True)
 
     def export(self, name: str = EXPORT_NAME) -> str:
@@ -240,12 +247,14 @@ class Trainer:
         for key, values in hits.items():
             result["acc_" + key] = float(np.mean(values)) if values else self.val_result.get("acc_" + key)
         result.update(select=result["acc_sr"], selected_by=f"{self.text.prior.name} accuracy on all validation crops")
+        self.last_hits = list(hits["sr"])
         if self.judges:
             labels = [label for batch in self.val_batches for label in batch["label"]]
             heights = [native.shape[0] for batch in self.val_batches for native in batch["native"]]
             if not self.judges.baselines:
                 self.judges.measure_baselines(images, labels, heights)
             engines = self.judges.accuracies(images["sr"], labels, heights)
+            self.last_hits = [hit for name in engines for hit in self.judges.last_small_hits[name]]
             result.update(engines=engines, baselines=self.judges.baselines,
                           select=self.judges.score(engines),
                           selected_by=f"mean accuracy of {', '.join(engines)} on LR text <= "
@@ -441,14 +450,25 @@ class Trainer:
             self.best_score = result["select"]
             self.export(BEST_NAME)
         engines = self.judges.summary(result["engines"]) if self.judges else ""
+        versus = self._versus_start()
         self._log({"kind": "val", "step": self.step, "minutes": self.minutes(),
                    "val_l1": result["l1"], "val_psnr": result["psnr"], "val_acc_sr": result["acc_sr"],
                    "val_acc_bicubic": result["acc_bicubic"], "val_acc_hr": result["acc_hr"],
-                   "val_select": result["select"], "val_engines": engines})
+                   "val_select": result["select"], "val_engines": engines, "val_vs_start": versus})
         tqdm.write(f"[val step {self.step}] l1 {result['l1']:.4f} psnr {result['psnr']:.2f} "
                    f"prior acc: sr {result['acc_sr']:.3f} bicubic {result['acc_bicubic']:.3f} "
-                   f"hr {result['acc_hr']:.3f}" + (f" | select {result['select']:.3f}: {engines}" if engines else ""))
+                   f"hr {result['acc_hr']:.3f}" + (f" | select {result['select']:.3f}: {engines}" if engines else "")
+                   + (f" | {versus}" if versus else ""))
         sys.stdout.flush()
+
+    def _versus_start(self) -> str:
+        """The selection's words fixed and broken since the run's first validation, with the sign
+        test's p: a best score that is only the luckiest of many noisy validations shows here."""
+        if self.start_hits is None or len(self.start_hits) != len(self.last_hits):
+            self.start_hits, self.start_step = list(self.last_hits), self.step  # the bar from now on
+            return ""
+        fixed, broken, p = paired_change(self.start_hits, self.last_hits)
+        return f"{fixed - broken:+d} words vs step {self.start_step} (fixed {fixed}, broken {broken}, p {p:.2f})"
 
 
 def lineage(init) -> dict | None:
