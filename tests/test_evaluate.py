@@ -87,6 +87,15 @@ def test_bad_arguments_give_one_line_errors(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("error:") == 2 and "Traceback" not in err
 
+    from sgenet_ocr.evaluation.report import main as report
+
+    (tmp_path / "text.json").write_text("not json")
+    (tmp_path / "other.json").write_text('{"a": 1}')
+    for name in ("text.json", "other.json", "absent.json"):
+        assert report([str(tmp_path / name)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("not an evaluation JSON") == 2 and "not found" in err and "Traceback" not in err
+
 
 def _lmdb_from_crops(folder: Path, out: Path, limit: int) -> None:
     from sgenet_ocr.data.textzoom import crop_to_pair, write_lmdb

@@ -23,6 +23,7 @@ ENTRY_POINTS = [
     ("sgenet_ocr.gpu_kit", ["run", "--no-such-flag"], "sgenet-ocr gpu-kit: error: "),
     ("sgenet_ocr.data.textzoom", ["--no-such-flag"], "sgenet-ocr textzoom: error: "),
     ("sgenet_ocr.evaluation.report", [], "sgenet-ocr report: error: "),
+    ("sgenet_ocr.evaluation.compare", ["--no-such-flag"], "sgenet-ocr compare: error: "),
     ("benchmarks.e2e", ["--no-such-flag"], "sgenet-ocr e2e: error: "),
     ("benchmarks.run_all", ["--no-such-flag"], "sgenet-ocr run_all: error: "),
     ("benchmarks.sr", ["--no-such-flag"], "sgenet-ocr sr: error: "),

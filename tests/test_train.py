@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ def test_config_overrides_and_errors(tmp_path):
     assert cfg["train"]["batch_size"] == 4 and cfg["loss"]["ctc_weight"] == 0
     assert cfg["data"]["train"] == ["a", "b"] and cfg["train"]["lr"] > 0
     assert load_config(None, ["train.lr=3e-4"])["train"]["lr"] == pytest.approx(3e-4)  # YAML 1.1 reads a string
+    assert load_config(None, ["train.max_steps=2e3"])["train"]["max_steps"] == 2000  # a count stays an int
     with pytest.raises(UsageError, match="expected a number"):
         load_config(None, ["train.lr=fast"])
     recipe = tmp_path / "recipe.yaml"
@@ -28,6 +30,13 @@ def test_config_overrides_and_errors(tmp_path):
     recipe.write_text("train:\n  lr: fast\n")
     with pytest.raises(UsageError, match="recipe.yaml: 'lr': expected a number"):
         load_config(recipe)
+    # Out-of-range values fail at once, in one line, not minutes later inside torch.
+    for bad, message in (("train.batch_size=-3", "train.batch_size must be >= 1, not -3"),
+                         ("train.batch_size=2.5", "whole number"), ("train.lr=0", "train.lr must be > 0"),
+                         ("train.ema_decay=1", "< 1"), ("data.synth_fraction=1.5", "<= 1"),
+                         ("train.betas=[2, 0.9]", "train.betas must be two numbers in")):
+        with pytest.raises(UsageError, match=re.escape(message)):
+            load_config(None, [bad])
     with pytest.raises(UsageError):
         load_config(None, ["no_equals_sign"])
     with pytest.raises(UsageError):

@@ -27,6 +27,7 @@ from ..errors import UsageError
 from ..metrics import paired_change, word_correct
 from .markdown import pct
 from .protocols import LR_HEIGHT_BUCKETS
+from .report import load_result
 
 # "<=12" pools the two buckets the model exists for (the acceptance targets' small words).
 BUCKETS = ("all", "<=8", "9-12", "<=12", "13-16", ">16")
@@ -117,18 +118,9 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
-def _load(path: str) -> dict:
-    try:
-        return json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise UsageError(f"evaluation file not found: {path}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: not an evaluation JSON ({exc})") from None
-
-
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
-    rows = compare(_load(args.base), _load(args.new), args.base_restorer or args.restorer, args.restorer,
+    rows = compare(load_result(args.base), load_result(args.new), args.base_restorer or args.restorer, args.restorer,
                    Path(args.base).name, Path(args.new).name)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

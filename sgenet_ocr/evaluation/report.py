@@ -16,6 +16,19 @@ from .protocols import LR_HEIGHT_BUCKETS
 RESTORER_ORDER = ("identity", "bicubic", "sgenet", "hr")
 
 
+def load_result(path: str | Path) -> dict:
+    """An evaluation JSON (``{"settings", "rows"}``) from disk; anything else is a one-line error."""
+    try:
+        result = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UsageError(f"evaluation file not found: {path}") from None
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: not an evaluation JSON ({exc})") from None
+    if not isinstance(result, dict) or not {"settings", "rows"} <= set(result):
+        raise UsageError(f"{path}: not an evaluation JSON (no settings and rows; see python -m sgenet_ocr.evaluate)")
+    return result
+
+
 def _cell(row: dict | None) -> str:
     if row is None or row["accuracy"] is None:
         return "-"
@@ -56,7 +69,7 @@ def _main(argv: list[str] | None) -> int:
     if not paths:
         raise UsageError("usage: python -m sgenet_ocr.evaluation.report RESULT.json [...]")
     for path in paths:
-        print(table(json.loads(Path(path).read_text())))
+        print(table(load_result(path)))
     return 0
 
 
