@@ -146,7 +146,7 @@ def pick_smoke_engine() -> str:
     for name in SMOKE_ENGINE_PREFERENCE:
         if name in names:
             return name
-    raise SystemExit(f"run_all --smoke: none of {SMOKE_ENGINE_PREFERENCE} is installed")
+    raise SystemExit(f"--smoke: none of {SMOKE_ENGINE_PREFERENCE} is installed")
 
 
 def _main(argv: Sequence[str] | None = None) -> int:

@@ -68,7 +68,7 @@ def run(data_root: Path, protocols: Sequence[str], restorers: str, recognizers: 
 
     sets = [data_root / name for name in DEV_CROP_SETS if (data_root / name / "labels.tsv").is_file()]
     if not sets:
-        raise SystemExit(f"sr: no crop set ({', '.join(DEV_CROP_SETS)}) under {data_root}")
+        raise SystemExit(f"no crop set ({', '.join(DEV_CROP_SETS)}) under {data_root}")
     rows, runs = [], []
     jobs = [(s, p) for s in sets for p in protocols]
     for crop_set, protocol in tqdm(jobs, desc="sr protocols", unit="run"):

@@ -67,7 +67,10 @@ def run_cli(command: str | None, body: Callable[[Sequence[str] | None], int | No
     except SystemExit as exc:  # argparse's --help, or a body that calls sys.exit
         if exc.code in (0, None):
             return 0
-        return exc.code if isinstance(exc.code, int) else UsageError.exit_code
+        if isinstance(exc.code, int):
+            return exc.code
+        print_error(str(exc.code), command)  # sys.exit("message"): Python would print it, so do we
+        return UsageError.exit_code
     except KeyboardInterrupt:
         print_error("interrupted", command)
         return INTERRUPTED

@@ -54,6 +54,7 @@ def test_help_exits_zero(module, capsys):
     (ModelError("weights file x is corrupt"), 6, "weights file x is corrupt"),
     (ValueError("a bug\nover two lines"), 1, "internal error: ValueError: a bug over two lines"),
     (KeyboardInterrupt(), 130, "interrupted"),
+    (SystemExit("sr: no crop set under /data"), 2, "sr: no crop set under /data"),  # sys.exit("...")
 ])
 def test_failures_become_one_line_and_an_exit_code(raised, code, text, capsys):
     def body(argv):
