@@ -33,7 +33,7 @@ def test_config_overrides_and_errors(tmp_path):
     # Out-of-range values fail at once, in one line, not minutes later inside torch.
     for bad, message in (("train.batch_size=-3", "train.batch_size must be >= 1, not -3"),
                          ("train.batch_size=2.5", "whole number"), ("train.lr=0", "train.lr must be > 0"),
-                         ("train.ema_decay=1", "< 1"), ("data.synth_fraction=1.5", "<= 1"),
+                         ("train.ema_decay=1", "< 1"), ("data.synth_fraction=1", "< 1"), ("data.textzoom_fraction=1.5", "<= 1"),
                          ("train.betas=[2, 0.9]", "train.betas must be two numbers in")):
         with pytest.raises(UsageError, match=re.escape(message)):
             load_config(None, [bad])

@@ -53,7 +53,7 @@ RANGES = {
     "data.min_hr_height": Range(1, whole=True),
     "data.val_count": Range(1, whole=True),
     "data.textzoom_fraction": Range(0, 1),
-    "data.synth_fraction": Range(0, 1),
+    "data.synth_fraction": Range(0, 1, high_ok=False),  # the share of the pool: 1 leaves no real crop
     "data.num_workers": Range(0, whole=True),
     "train.batch_size": Range(1, whole=True),
     "train.batch_width_budget": Range(1, whole=True),
@@ -64,7 +64,7 @@ RANGES = {
     "train.min_lr_ratio": Range(0, 1),
     "train.max_steps": Range(1, whole=True),
     "train.max_minutes": Range(0, low_ok=False),
-    "train.grad_clip": Range(0, low_ok=False),
+    "train.grad_clip": Range(0),  # 0 or null: no clipping
     "train.ema_decay": Range(0, 1, high_ok=False),  # 1 would never move the exported weights
     "loss.pixel_weight": Range(0),
     "loss.ctc_weight": Range(0),

@@ -19,7 +19,7 @@ from ..data.degrade import DegradeConfig
 from ..data.pairs import PairDataset, WidthBucketSampler, collate
 from ..errors import UsageError
 from ..metrics import paired_change, word_correct
-from .config import DEFAULT_CONFIG, pick_device
+from .config import DEFAULT_CONFIG, check_config, pick_device
 from .loading import build_crops, fit_to_shared_memory, leave_stop_signals_to_the_trainer, validation_batches
 from .losses import TextFocus, at_size_of, decoded_texts, pixel_loss
 from .optim import Ema, make_optimizer
@@ -38,6 +38,7 @@ class Trainer:
     def __init__(self, cfg: dict, out: Path, resume: bool = False):
         from ..models import create_model
 
+        check_config(cfg)  # also for a config built in code, not only by load_config
         self.cfg, self.out = cfg, out
         out.mkdir(parents=True, exist_ok=True)
         torch.manual_seed(cfg["seed"])
