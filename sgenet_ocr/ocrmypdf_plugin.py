@@ -74,8 +74,25 @@ def _settings(options) -> dict | None:
     return {k: v for k, v in settings.items() if v is not None}
 
 
+def _orphan_options(options) -> list[str]:
+    """Our options given without ``--sgenet-engine``: OCRmyPDF would run without this plugin and
+    ignore them, a silent surprise."""
+    ours = getattr(options, NAMESPACE, None) if options is not None else None
+    if ours is None or ours.engine:
+        return []
+    given = {"--sgenet-restorer": ours.restorer, "--sgenet-min-height": ours.min_height, "--sgenet-keep": ours.keep}
+    return [flag for flag, value in given.items() if value is not None]
+
+
 @hookimpl
 def check_options(options):
+    orphans = _orphan_options(options)
+    if orphans:
+        from ocrmypdf.exceptions import BadArgsError
+
+        verb = "needs" if len(orphans) == 1 else "need"
+        raise BadArgsError(f"sgenet-ocr: {', '.join(orphans)} {verb} --sgenet-engine NAME, which selects this "
+                           "plugin's OCR engine; without it OCRmyPDF runs its own Tesseract")
     settings = _settings(options)
     if settings:
         from .errors import SgenetOcrError

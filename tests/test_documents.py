@@ -143,6 +143,22 @@ def test_plugin_stays_out_of_plain_ocrmypdf_runs():
     assert ocrmypdf_plugin._settings(chosen) == {"engine": "tesseract", "min_height": 30}
 
 
+def test_plugin_options_without_the_engine_are_refused():
+    """--sgenet-restorer without --sgenet-engine would leave OCRmyPDF on its own Tesseract and the
+    option silently unused."""
+    pytest.importorskip("ocrmypdf")
+    from types import SimpleNamespace
+
+    from ocrmypdf.exceptions import BadArgsError
+
+    from sgenet_ocr import ocrmypdf_plugin
+
+    orphan = SimpleNamespace(sgenet=ocrmypdf_plugin.SgenetOptions(restorer="sgenet", keep="restored"))
+    with pytest.raises(BadArgsError, match="--sgenet-restorer, --sgenet-keep need --sgenet-engine"):
+        ocrmypdf_plugin.check_options(orphan)
+    ocrmypdf_plugin.check_options(SimpleNamespace(sgenet=ocrmypdf_plugin.SgenetOptions()))  # plain OCRmyPDF
+
+
 def test_plugin_parses_when_registered_twice():
     """Installed, OCRmyPDF loads our entry-point module by itself; a user may also pass --plugin."""
     pytest.importorskip("ocrmypdf")
