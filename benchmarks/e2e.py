@@ -233,7 +233,8 @@ def rows_for(tally: Tally, pages: int, base: dict[str, Any], baseline: Tally | N
                      "detect_s": None, "restore_s": s["gt_restore"], "recognize_s": s["gt_recognize"],
                      "restored_fraction": _share(tally.gt_restored, len(tally.gt_readings)),
                      "fixed_vs_identity": changes.get(bucket, {}).get("fixed"),
-                     "broken_vs_identity": changes.get(bucket, {}).get("broken")})
+                     "broken_vs_identity": changes.get(bucket, {}).get("broken"),
+                     "p_vs_identity": changes.get(bucket, {}).get("p")})
     by_bucket = recall_by_bucket(tally.e2e_hit, tally.e2e_heights)
     recall, precision, f1 = recall_precision_f1(sum(tally.e2e_hit), len(tally.e2e_hit), tally.predictions)
     # What recognition could reach at best with these detections: every located word read right.

@@ -67,7 +67,8 @@ def headline(rows: list[dict], dataset: str = "ic15_e2e_dev", scale: float = 0.5
             if not g:
                 continue
             paired = ("–" if restorer == "identity" or g.get("fixed_vs_identity") is None
-                      else f"+{g['fixed_vs_identity']} / -{g['broken_vs_identity']}")
+                      else f"+{g['fixed_vs_identity']} / -{g['broken_vs_identity']}"
+                      + (f" (p {g['p_vs_identity']:.3f})" if g.get("p_vs_identity") is not None else ""))
             lines.append(f"| {engine} | {restorer} | {pct(g.get('accuracy'))} | {g.get('n')} | {paired} | "
                          f"{pct(e.get('recall'))} | {pct(ea.get('f1'))} | {num(ea.get('restore_s'), 3)} | "
                          f"{pct(ea.get('restore_share'))} | {num(ea.get('seconds_per_image'), 2)} |")

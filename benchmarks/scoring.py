@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from sgenet_ocr.metrics import normalize_text
+from sgenet_ocr.metrics import normalize_text, sign_test
 
 TEXT_HEIGHT_BUCKETS = ("<=16", "17-32", ">32")
 ALL = "all"
@@ -100,11 +100,12 @@ def paired_changes(readings: Sequence[Reading], baseline: Sequence[Reading]) -> 
     ``broke`` (baseline right, now wrong), for two readings of the same words in the same order.
 
     Accuracy differences on a few hundred words are noisy; these counts show whether a change
-    comes from many words moving both ways or from a one-sided gain.
+    comes from many words moving both ways or from a one-sided gain, and ``p`` (the exact sign
+    test, :func:`sgenet_ocr.metrics.sign_test`) how often chance alone splits them so unevenly.
     """
     if len(readings) != len(baseline):
         raise ValueError(f"paired readings differ in length: {len(readings)} vs {len(baseline)}")
-    out = {b: {"fixed": 0, "broken": 0} for b in (ALL, *TEXT_HEIGHT_BUCKETS)}
+    out = {b: {"fixed": 0, "broken": 0, "p": 1.0} for b in (ALL, *TEXT_HEIGHT_BUCKETS)}
     for now, before in zip(readings, baseline):
         label = normalize_text(now.label)
         if not label:
@@ -114,4 +115,6 @@ def paired_changes(readings: Sequence[Reading], baseline: Sequence[Reading]) -> 
             key = "fixed" if right_now else "broken"
             out[ALL][key] += 1
             out[text_height_bucket(now.height)][key] += 1
+    for counts in out.values():
+        counts["p"] = sign_test(counts["fixed"], counts["broken"])
     return out

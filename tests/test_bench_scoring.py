@@ -81,9 +81,11 @@ def test_paired_changes_counts_fixed_and_broken_words():
     now = [Reading("cat", "cot", 10), Reading("dog", "DOG", 10), Reading("owl", "owl", 40),
            Reading("bee", "bee", 20), Reading("..", "", 10)]
     out = paired_changes(now, baseline)
-    assert out["all"] == {"fixed": 2, "broken": 1}
-    assert out["<=16"] == {"fixed": 1, "broken": 1}
-    assert out["17-32"] == {"fixed": 1, "broken": 0}
-    assert out[">32"] == {"fixed": 0, "broken": 0}
+    assert out["all"] == {"fixed": 2, "broken": 1, "p": 1.0}
+    assert out["<=16"] == {"fixed": 1, "broken": 1, "p": 1.0}
+    assert out["17-32"] == {"fixed": 1, "broken": 0, "p": 1.0}
+    assert out[">32"] == {"fixed": 0, "broken": 0, "p": 1.0}
+    many = paired_changes([Reading("cat", "cat", 10)] * 9, [Reading("cat", "cot", 10)] * 9)
+    assert many["all"]["fixed"] == 9 and many["all"]["p"] == pytest.approx(2 / 2 ** 9)
     with pytest.raises(ValueError):
         paired_changes(now, baseline[:2])
