@@ -43,6 +43,12 @@ test: setup
 # Everything a CUDA machine without network needs to train (README: "Training on a GPU").
 gpu-kit: setup
 	$(BIN)/python -m sgenet_ocr.gpu_kit build --out gpu-kit --data $(DATA)
+	@# A lent GPU machine receives the checkout (tracked and untracked files) and the kit together,
+	@# 64 MiB at most: say how close we are, and stop here rather than at the loan.
+	@tree=$$(git ls-files -z -co --exclude-standard | xargs -0 cat 2>/dev/null | wc -c); \
+	 kit=$$(du -sb gpu-kit | cut -f1); total=$$((tree + kit)); \
+	 echo "checkout $$((tree / 1048576)) MiB + kit $$((kit / 1048576)) MiB = $$((total / 1048576)) MiB (64 MiB travel to a GPU)"; \
+	 test $$total -le 67108864 || { echo "checkout + kit over 64 MiB: leave a recipe's files out of the kit or untracked files out of the checkout" >&2; exit 1; }
 
 bench: setup
 	SGENET_DATA=$(DATA) $(BIN)/python benchmarks/run_all.py --data $(DATA)
