@@ -21,7 +21,7 @@ def test_matrix_reads_matched_weights_where_the_engine_has_them(shared_data, tmp
                               "--limit", "30", "--json", str(out), "--markdown", str(md)])
     assert code == 0
     ppocr, tesseract = json.loads(out.read_text())["results"]
-    assert set(ppocr["table"]) - {"weights"} == set(model_matrix.COLUMNS)
+    assert set(ppocr["table"]) - {"weights", "paired"} == set(model_matrix.COLUMNS)
     # PP-OCR's engine (RapidOCR) picks sgenet-ppocr; the override gives Tesseract sgenet-easyocr.
     assert Path(ppocr["table"]["weights"]["matched"]["path"]).name == "sgenet_x2_ppocr.safetensors"
     assert Path(tesseract["table"]["weights"]["matched"]["path"]).name == "sgenet_x2_easyocr.safetensors"
@@ -32,7 +32,15 @@ def test_matrix_reads_matched_weights_where_the_engine_has_them(shared_data, tmp
         small = summary["small_accuracy"]
         for column, gap in summary["gap_closed"].items():
             assert gap == pytest.approx((small[column] - small["identity"]) / (small["hr"] - small["identity"]))
-    assert "| ppocr | matched |" in md.read_text()
+        # The default (here: matched) weights paired with the better plain column on words <= 12 px.
+        paired = table["paired"]
+        bar = paired["bar"]
+        assert paired["weights"] == "matched" and small[bar] == max(small["identity"], small["bicubic"])
+        assert paired["n"] == sum(table[bar][b]["n"] for b in model_matrix.SMALL)
+        assert paired["fixed"] - paired["broken"] == round(paired["n"] * (small["matched"] - small[bar]))
+        assert 0 < paired["p"] <= 1
+    text = md.read_text()
+    assert "| ppocr | matched |" in text and "(p " in text
 
 
 def test_small_accuracy_weighs_the_buckets_by_their_words():
