@@ -344,7 +344,8 @@ def test_engines_judge_checkpoints_on_small_text(tmp_path, word_folder):
     assert "tesseract" in rows[0]["val_engines"] and float(rows[0]["val_select"]) == pytest.approx(first["select"])
     assert rows[0]["val_vs_start"] == ""
     assert rows[1]["val_vs_start"].startswith("+0 words vs step 0 (fixed 0, broken 0, p 1.00)")
-    assert rows[2]["val_vs_start"].startswith(f"+{wrong_before} words vs step 0 (fixed {wrong_before}, broken 0")
+    words = "word" if wrong_before == 1 else "words"
+    assert rows[2]["val_vs_start"].startswith(f"+{wrong_before} {words} vs step 0 (fixed {wrong_before}, broken 0")
     trainer._save_checkpoint()  # a resumed run keeps comparing with the weights it started from
     resumed = Trainer(load_config(None, settings), tmp_path / "judged", resume=True)
     assert resumed.start_hits == trainer.start_hits and resumed.start_step == 0

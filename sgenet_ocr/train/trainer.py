@@ -469,7 +469,9 @@ class Trainer:
             self.start_hits, self.start_step = list(self.last_hits), self.step  # the bar from now on
             return ""
         fixed, broken, p = paired_change(self.start_hits, self.last_hits)
-        return f"{fixed - broken:+d} words vs step {self.start_step} (fixed {fixed}, broken {broken}, p {p:.2f})"
+        net = fixed - broken
+        return (f"{net:+d} word{'' if abs(net) == 1 else 's'} vs step {self.start_step} "
+                f"(fixed {fixed}, broken {broken}, p {p:.2f})")
 
 
 def lineage(init) -> dict | None:
