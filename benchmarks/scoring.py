@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from sgenet_ocr.metrics import normalize_text, sign_test
+from sgenet_ocr.metrics import normalize_text, paired_change
 
 TEXT_HEIGHT_BUCKETS = ("<=16", "17-32", ">32")
 ALL = "all"
@@ -101,20 +101,20 @@ def paired_changes(readings: Sequence[Reading], baseline: Sequence[Reading]) -> 
 
     Accuracy differences on a few hundred words are noisy; these counts show whether a change
     comes from many words moving both ways or from a one-sided gain, and ``p`` (the exact sign
-    test, :func:`sgenet_ocr.metrics.sign_test`) how often chance alone splits them so unevenly.
+    test, :func:`sgenet_ocr.metrics.paired_change`) how often chance alone splits them so unevenly.
     """
     if len(readings) != len(baseline):
         raise ValueError(f"paired readings differ in length: {len(readings)} vs {len(baseline)}")
-    out = {b: {"fixed": 0, "broken": 0, "p": 1.0} for b in (ALL, *TEXT_HEIGHT_BUCKETS)}
+    verdicts: dict[str, tuple[list[bool], list[bool]]] = {b: ([], []) for b in (ALL, *TEXT_HEIGHT_BUCKETS)}
     for now, before in zip(readings, baseline):
         label = normalize_text(now.label)
         if not label:
             continue
-        right_now, right_before = normalize_text(now.prediction) == label, normalize_text(before.prediction) == label
-        if right_now != right_before:
-            key = "fixed" if right_now else "broken"
-            out[ALL][key] += 1
-            out[text_height_bucket(now.height)][key] += 1
-    for counts in out.values():
-        counts["p"] = sign_test(counts["fixed"], counts["broken"])
+        for key in (ALL, text_height_bucket(now.height)):
+            verdicts[key][0].append(normalize_text(before.prediction) == label)
+            verdicts[key][1].append(normalize_text(now.prediction) == label)
+    out = {}
+    for bucket, (right_before, right_now) in verdicts.items():
+        fixed, broken, p = paired_change(right_before, right_now)
+        out[bucket] = {"fixed": fixed, "broken": broken, "p": p}
     return out

@@ -212,9 +212,9 @@ def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recogniz
                                         if kept_restorers else None)
             for name in kept_restorers:  # no PSNR/SSIM: the kept image differs word by word
                 kept, _ = engine_policy.apply(readings["identity"], readings[name])
-                texts[(recognizer, f"{name}+{policy.name}")] = [text for text, _ in kept]
-                rows += make_rows(samples, protocol, f"{name}+{policy.name}", recognizer,
-                                  texts[(recognizer, f"{name}+{policy.name}")], None)
+                kept_name = f"{name}+{policy.name}"
+                texts[(recognizer, kept_name)] = [text for text, _ in kept]
+                rows += make_rows(samples, protocol, kept_name, recognizer, texts[(recognizer, kept_name)], None)
         finally:
             versions[recognizer] = engine.version()
             engine.close()

@@ -64,9 +64,14 @@ def add_options(parser):
                        help="which reading of a restored word to keep (default: confident)")
 
 
+def _ours(options) -> SgenetOptions | None:
+    """This plugin's options in OCRmyPDF's options (None before they are parsed)."""
+    return getattr(options, NAMESPACE, None) if options is not None else None
+
+
 def _settings(options) -> dict | None:
     """The pipeline settings asked for, or None when this engine was not selected."""
-    ours = getattr(options, NAMESPACE, None) if options is not None else None
+    ours = _ours(options)
     if ours is None or not ours.engine:
         return None
     settings = {"engine": ours.engine, "restorer": ours.restorer, "keep": ours.keep,
@@ -77,7 +82,7 @@ def _settings(options) -> dict | None:
 def _orphan_options(options) -> list[str]:
     """Our options given without ``--sgenet-engine``: OCRmyPDF would run without this plugin and
     ignore them, a silent surprise."""
-    ours = getattr(options, NAMESPACE, None) if options is not None else None
+    ours = _ours(options)
     if ours is None or ours.engine:
         return []
     given = {"--sgenet-restorer": ours.restorer, "--sgenet-min-height": ours.min_height, "--sgenet-keep": ours.keep}
