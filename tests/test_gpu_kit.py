@@ -75,8 +75,14 @@ def tiny_kit(tmp_path_factory) -> Path:
 
 def test_build_contents(tiny_kit):
     manifest = json.loads((tiny_kit / "manifest.json").read_text())
-    heights = {Image.open(p).height for p in (tiny_kit / "crops" / "words" / "images").glob("*.png")}
-    assert heights == {32}
+    packed = sorted((tiny_kit / "crops" / "words" / "images").iterdir())
+    assert len(packed) == 12 and {p.suffix for p in packed} == {".webp"}
+    for path in packed:  # lossless: exactly the source crop shrunk to 32 px
+        with Image.open(path) as image:
+            assert image.height == 32
+            source = Image.open(tiny_kit.parent / "data" / "words" / "images" / f"{path.stem}.jpg").convert("RGB")
+            want = source.resize((round(source.width * 32 / source.height), 32), Image.Resampling.LANCZOS)
+            assert np.array_equal(np.asarray(image.convert("RGB")), np.asarray(want))
     assert (tiny_kit / manifest["prior"]).stat().st_size > 1_000_000
     assert list((tiny_kit / "wheels").glob("onnx2torch-*-py3-none-any.whl"))
     assert (tiny_kit / manifest["easyocr_models"] / "english_g2.pth").stat().st_size > 1_000_000
@@ -100,6 +106,14 @@ def test_kit_corruption_and_overwrite_refused(tiny_kit, tmp_path):
     with pytest.raises(UsageError, match="refusing to overwrite"):
         gpu_kit.build(owned, tiny_kit.parent / "data", ["words"])
     assert (owned / "notes.txt").read_text() == "keep me"
+
+
+def test_kit_needs_webp(tiny_kit, monkeypatch):
+    from PIL import features
+
+    monkeypatch.setattr(features, "check", lambda name: name != "webp")
+    with pytest.raises(UsageError, match="cannot read WebP"):
+        gpu_kit.verify_kit(tiny_kit)
 
 
 def kit_command(tiny_kit: Path, out: Path, *args: str) -> list[str]:
