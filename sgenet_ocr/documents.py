@@ -100,13 +100,32 @@ def _open_pdf(path: Path):
         import pypdfium2 as pdfium
     except ImportError:
         raise MissingDependencyError("pypdfium2", "pdf", "PDF input needs 'pypdfium2'") from None
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputImageError(f"{path}: empty file")
     try:
         return pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
         reason = str(exc)
         if "password" in reason.lower():
             raise InputImageError(f"{path}: PDF is encrypted (password protected)") from None
+        if _has_no_pages(path):
+            raise InputImageError(f"{path}: PDF has no pages") from None
         raise InputImageError(f"{path}: broken PDF ({reason})") from None
+
+
+def _has_no_pages(path: Path) -> bool:
+    """Whether a PDF that PDFium refused is a sound one without pages. PDFium refuses those too,
+    and its error code is then whatever an earlier failure left ("Success" in a fresh process), so
+    ask pikepdf (OCRmyPDF's dependency) where it is installed."""
+    try:
+        import pikepdf
+    except ImportError:
+        return False
+    try:
+        with pikepdf.open(path) as pdf:
+            return len(pdf.pages) == 0
+    except Exception:  # noqa: BLE001 - any failure means it is broken, which the caller says
+        return False
 
 
 def _pdf_pages(path: Path, dpi: int, only: int | None = None) -> Iterator[PageImage]:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from sgenet_ocr.documents import INPUT_SUFFIXES, iter_pages
+from sgenet_ocr.documents import INPUT_SUFFIXES, iter_pages, page_count
 from sgenet_ocr.errors import InputImageError
 
 
@@ -73,6 +73,15 @@ def test_broken_and_encrypted_pdfs_are_named(tmp_path):
     not_pdf.write_text("hello")
     with pytest.raises(InputImageError, match="fake.pdf"):
         list(iter_pages(not_pdf))
+    empty = tmp_path / "empty.pdf"
+    empty.touch()
+    with pytest.raises(InputImageError, match="empty.pdf: empty file$"):
+        list(iter_pages(empty))
+    no_pages = tmp_path / "no_pages.pdf"
+    pikepdf.new().save(no_pages)
+    with pytest.raises(InputImageError, match="no_pages.pdf: PDF has no pages$"):
+        list(iter_pages(no_pages))
+    assert page_count(empty) == page_count(no_pages) == 1  # loading names what is wrong
 
 
 # ----------------------------------------------------------------------------- OCRmyPDF plugin
