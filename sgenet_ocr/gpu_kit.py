@@ -49,6 +49,7 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
+from typing import Callable
 
 from .cli import ArgumentParser, run_cli
 from .errors import SgenetOcrError, UsageError
@@ -72,6 +73,9 @@ CARRIED_WHEELS = ("onnx2torch", "packaging")  # packaging: easyocr's network cod
 # python-bidi and more, so the kit carries these under an __init__ of its own.
 EASYOCR_NETWORK_FILES = ("config.py", "model/__init__.py", "model/modules.py", "model/vgg_model.py")
 PLUGINS = Path(__file__).resolve().parents[1] / "plugins"  # the checkout's engine plugins
+# Side by side runs are stopped this long after their training budget (loading, validations and
+# export come on top of it), so a lent machine's command limit never ends them unpacked.
+STOP_GRACE_MINUTES = 1.5
 RESULT_FILES = ("sgenet_x2.safetensors", "sgenet_x2.json", "best_sgenet_x2.safetensors", "best_sgenet_x2.json",
                 "log.csv", "config.yaml")
 
@@ -372,12 +376,37 @@ def _last_status(log: Path) -> str:
     return parts[-1][:160] if parts else "starting"
 
 
+def supervise(procs: dict[str, subprocess.Popen], stop_after: float | None, poll_seconds: float,
+              report: Callable[[], None]) -> list[str]:
+    """Wait for every process, calling ``report`` every ``poll_seconds``. Past ``stop_after``
+    minutes, SIGTERM the ones still running, once: a run then stops at its next batch and saves
+    what it has. Returns the names of those it had to stop."""
+    start = last = time.monotonic()
+    stopped: list[str] = []
+    while any(proc.poll() is None for proc in procs.values()):
+        time.sleep(min(1.0, poll_seconds))
+        now = time.monotonic()
+        if stop_after is not None and not stopped and now - start >= stop_after * 60:
+            stopped = [name for name, proc in procs.items() if proc.poll() is None]
+            print(f"[{(now - start) / 60:4.1f} min] past --stop-after {stop_after:g}: stopping "
+                  f"{', '.join(stopped)} (each saves what it has)", flush=True)
+            for name in stopped:
+                procs[name].send_signal(signal.SIGTERM)
+        if now - last >= poll_seconds:
+            last = now
+            report()
+    return stopped
+
+
 def run_recipes(kit: Path, out: Path, minutes: float, recipes: list[str], device: str = "auto",
                 config: str | None = None, overrides: list[str] = (), max_steps: int | None = None,
-                check_device: bool = False, archive: bool = False, poll_seconds: float = 60.0) -> None:
+                check_device: bool = False, archive: bool = False, poll_seconds: float = 60.0,
+                stop_after: float | None = None) -> None:
     """Train several recipes side by side, each in its own process (``OUT/<recipe>/``, its output in
     ``train.log``); with ``archive`` each folder becomes ``OUT/<recipe>.tar``. A SIGTERM or Ctrl-C
-    is passed on, so each run still saves what it has. Raises if any run failed, after packing."""
+    is passed on, so each run still saves what it has; so is ``stop_after`` minutes of wall clock,
+    loading included (:func:`supervise`), so the results are packed before a lent machine's time
+    limit ends the command. Raises if any run failed, after packing."""
     if len(set(recipes)) != len(recipes):
         raise UsageError(f"a recipe is named twice: {' '.join(recipes)}")
     for name in recipes:
@@ -412,13 +441,9 @@ def run_recipes(kit: Path, out: Path, minutes: float, recipes: list[str], device
                   f"{_last_status(out / f'{name}.log')}", flush=True)
 
     previous = {sig: signal.signal(sig, pass_on) for sig in (signal.SIGTERM, signal.SIGINT)}
-    start = last = time.monotonic()
+    start = time.monotonic()
     try:
-        while any(proc.poll() is None for proc, _ in procs.values()):
-            time.sleep(1.0)
-            if time.monotonic() - last >= poll_seconds:
-                last = time.monotonic()
-                report()
+        supervise({name: proc for name, (proc, _) in procs.items()}, stop_after, poll_seconds, report)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -469,6 +494,9 @@ def build_parser() -> ArgumentParser:
     r.add_argument("--max-steps", type=int, help="stop after this many steps too")
     r.add_argument("--check-device", action="store_true",
                    help="also compare the restorer's output on the CPU and on the training device")
+    r.add_argument("--stop-after", type=float, metavar="MINUTES",
+                   help=f"side by side runs: stop those still running after this many minutes of wall "
+                        f"clock, loading included (default: --minutes + {STOP_GRACE_MINUTES:g}; 0: never)")
     return parser
 
 
@@ -486,8 +514,9 @@ def _main(argv: list[str] | None) -> int:
         sets = list(args.set) + (["model.init_weights=null"] if args.from_scratch else [])
         recipes = args.recipe or [DEFAULT_RECIPE]
         if len(recipes) > 1 or args.archive:
+            stop_after = args.minutes + STOP_GRACE_MINUTES if args.stop_after is None else args.stop_after or None
             run_recipes(Path(args.kit), Path(args.out), args.minutes, recipes, args.device, args.config, sets,
-                        args.max_steps, args.check_device, args.archive)
+                        args.max_steps, args.check_device, args.archive, stop_after=stop_after)
         else:
             run(Path(args.kit), Path(args.out), args.minutes, args.device, args.config, sets,
                 args.max_steps, args.check_device, recipes[0])

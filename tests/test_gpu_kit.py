@@ -199,6 +199,32 @@ def test_recipes_are_checked_before_anything_runs(tiny_kit, tmp_path):
     assert not any(tmp_path.iterdir())  # nothing written
 
 
+def test_runs_past_their_deadline_are_stopped_and_save(tmp_path):
+    """supervise() SIGTERMs the runs still going at --stop-after, once; a run that ends by itself
+    is left alone. The stand-ins save on SIGTERM, as the trainer does."""
+    script = ("import signal, sys, time\n"
+              "def save(*_):\n    open(sys.argv[1], 'w').write('saved'); sys.exit(0)\n"
+              "signal.signal(signal.SIGTERM, save)\n"
+              "time.sleep(float(sys.argv[2]))\n")
+    procs = {name: subprocess.Popen([sys.executable, "-c", script, str(tmp_path / name), seconds])
+             for name, seconds in (("quick", "0.2"), ("slow", "60"))}
+    reports = []
+    stopped = gpu_kit.supervise(procs, stop_after=2 / 60, poll_seconds=0.5, report=lambda: reports.append(1))
+    assert stopped == ["slow"] and procs["slow"].returncode == 0 and procs["quick"].returncode == 0
+    assert (tmp_path / "slow").read_text() == "saved" and not (tmp_path / "quick").exists()
+    assert reports  # progress was reported while waiting
+
+
+def test_stop_after_defaults_to_the_budget_plus_grace(monkeypatch, tmp_path):
+    seen = {}
+    monkeypatch.setattr(gpu_kit, "run_recipes", lambda *a, **kw: seen.update(kw))
+    base = ["run", "--kit", "k", "--out", str(tmp_path / "o"), "--minutes", "7", "--recipe", "generic", "--archive"]
+    gpu_kit.main(base)
+    assert seen["stop_after"] == 7 + gpu_kit.STOP_GRACE_MINUTES
+    gpu_kit.main([*base, "--stop-after", "0"])
+    assert seen["stop_after"] is None
+
+
 def test_side_by_side_runs_share_the_cores():
     assert gpu_kit.cpu_share(1, cpus=16) == {"workers": 15, "threads": 4}
     assert gpu_kit.cpu_share(3, cpus=16) == {"workers": 4, "threads": 1}
