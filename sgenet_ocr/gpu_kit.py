@@ -310,6 +310,12 @@ def recipe_overrides(name: str) -> list[str]:
     return [f"recipe={name}", *recipes[name]["set"]]
 
 
+def _check_minutes(minutes: float) -> None:
+    """Before any folder is made (the training config would refuse it only after)."""
+    if not minutes > 0:
+        raise UsageError(f"--minutes must be > 0, not {minutes:g}")
+
+
 def _require_new_folder(out: Path) -> None:
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"--out must be a new or empty folder: {out}")
@@ -320,6 +326,7 @@ def run(kit: Path, out: Path, minutes: float, device: str = "auto", config: str 
         overrides: list[str] = (), max_steps: int | None = None, check_device: bool = False,
         recipe: str = DEFAULT_RECIPE) -> dict:
     """Train one recipe from the kit; returns the final validation result."""
+    _check_minutes(minutes)
     manifest = verify_kit(kit)
     sets = [f"device={device}", f"train.max_minutes={minutes}", f"data.min_hr_height={manifest['min_height']}"]
     if max_steps is not None:
@@ -409,6 +416,9 @@ def run_recipes(kit: Path, out: Path, minutes: float, recipes: list[str], device
     limit ends the command. Raises if any run failed, after packing."""
     if len(set(recipes)) != len(recipes):
         raise UsageError(f"a recipe is named twice: {' '.join(recipes)}")
+    _check_minutes(minutes)
+    if stop_after is not None and not stop_after > 0:
+        raise UsageError(f"--stop-after must be > 0 (or 0 on the command line: never), not {stop_after:g}")
     for name in recipes:
         recipe_overrides(name)
     verify_kit(kit)

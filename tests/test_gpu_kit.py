@@ -196,6 +196,12 @@ def test_recipes_are_checked_before_anything_runs(tiny_kit, tmp_path):
         gpu_kit.run_recipes(tiny_kit, tmp_path / "b", 1, ["generic", "generic"])
     with pytest.raises(UsageError, match="unknown recipe"):
         gpu_kit.run(tiny_kit, tmp_path / "c", 1, recipe="nope")
+    with pytest.raises(UsageError, match="--minutes must be > 0, not -1"):
+        gpu_kit.run_recipes(tiny_kit, tmp_path / "d", -1, ["generic", "easyocr"])
+    with pytest.raises(UsageError, match="--minutes must be > 0, not 0"):
+        gpu_kit.run(tiny_kit, tmp_path / "f", 0)
+    with pytest.raises(UsageError, match="--stop-after must be > 0"):
+        gpu_kit.run_recipes(tiny_kit, tmp_path / "e", 1, ["generic", "easyocr"], stop_after=-2)
     assert not any(tmp_path.iterdir())  # nothing written
 
 
