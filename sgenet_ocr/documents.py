@@ -8,6 +8,7 @@ one-line ``error`` instead of pixels, so one bad page never loses the others. Wh
 """
 from __future__ import annotations
 
+import numbers
 import os
 import warnings
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from typing import Iterator
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .errors import InputImageError, MissingDependencyError
+from .errors import InputImageError, MissingDependencyError, UsageError
 from .imaging import IMAGE_SUFFIXES, MAX_PIXELS, load_image, pil_to_rgb
 
 PDF_SUFFIXES = {".pdf"}
@@ -45,9 +46,17 @@ def is_pdf(path: Path) -> bool:
         return False
 
 
+def check_dpi(dpi) -> None:
+    """A whole number >= 1; UsageError if not (PDFium renders 0 DPI as "Crop exceeds page
+    dimensions", which would blame the PDF)."""
+    if isinstance(dpi, bool) or not isinstance(dpi, numbers.Integral) or dpi < 1:
+        raise UsageError(f"dpi must be a whole number >= 1, got {dpi!r}")
+
+
 def iter_pages(path: str | Path, dpi: int = DEFAULT_DPI, only: int | None = None) -> Iterator[PageImage]:
     """Every page of ``path`` (PDF, multi-page TIFF, animated image or a plain image); with
     ``only``, just that page (1-based; nothing when the file has fewer)."""
+    check_dpi(dpi)
     path = Path(path)
     if not path.is_file():
         load_image(path)  # raises the one-line reason (missing, a folder, ...)

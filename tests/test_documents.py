@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from sgenet_ocr.documents import INPUT_SUFFIXES, iter_pages, page_count
-from sgenet_ocr.errors import InputImageError
+from sgenet_ocr.errors import InputImageError, UsageError
 
 
 def _pages(count: int, size=(200, 100)) -> list[Image.Image]:
@@ -231,6 +231,16 @@ def test_cli_reads_every_page_of_a_pdf_and_a_tiff(tmp_path):
     assert "HELLO" in texts[0] and "OPEN" in texts[1] and "HELLO" in texts[2] and "OPEN" in texts[3]
     assert sorted(p.name for p in (tmp_path / "ann").iterdir()) == [
         "doc-p1.png", "doc-p2.png", "scan-p1.png", "scan-p2.png", "scan-p3.png"]
+
+
+def test_a_dpi_below_one_is_a_usage_error_not_a_broken_pdf(tmp_path):
+    pdf = tmp_path / "doc.pdf"
+    _text_pages(1)[0].save(pdf, resolution=100)
+    code, _, stderr = _cli(pdf, "--engine", "tesseract", "--dpi", "0", "-q")
+    assert code == 2 and stderr.strip() == "sgenet-ocr: error: dpi must be a whole number >= 1, got 0"
+    for bad in (0, -72, 1.5, True):  # the library says the same, before rendering anything
+        with pytest.raises(UsageError, match="dpi must be a whole number >= 1"):
+            list(iter_pages(pdf, dpi=bad))
 
 
 def test_cli_names_a_broken_pdf_and_keeps_the_others(tmp_path):

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..cli import ArgumentParser, exit_codes_epilog, print_error, run_cli
 from ..errors import InputImageError, UsageError
 from ..imaging import path_problem
-from ..documents import DEFAULT_DPI, INPUT_SUFFIXES, list_inputs, load_page, page_count
+from ..documents import DEFAULT_DPI, INPUT_SUFFIXES, check_dpi, list_inputs, load_page, page_count
 from ..keep import KEEP_POLICIES
 from ..options import DEFAULT_MIN_HEIGHT, parse_key_value, resolve_options
 from ..outputs import STDOUT, check_outputs, page_names
@@ -81,6 +81,7 @@ def _main(argv) -> int:
         return 0
     if not args.inputs:
         raise UsageError("no input images given (see --help)")
+    check_dpi(args.dpi)
 
     flags = dict(vars(args))
     flags["engine_options"] = parse_key_value(flags.pop("engine_option"), "--engine-option")
