@@ -111,10 +111,16 @@ def check_trust(value: Any, where: str = "") -> None:
         raise UsageError(f"{where}trust must be a confidence >= 0 (above 1: restore every small crop), got {value!r}")
 
 
-def check_threads(value: Any, where: str = "") -> None:
-    """A whole number >= 1; UsageError if not (text and booleans are refused, not converted)."""
+def check_count(value: Any, name: str, where: str = "") -> int:
+    """A whole number >= 1 (threads, batch sizes, buckets), returned; UsageError naming ``name``
+    if not: text and booleans are refused, not converted, and 0 is not quietly taken as 1."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise UsageError(f"{where}threads must be a whole number >= 1, got {value!r}")
+        raise UsageError(f"{where}{name} must be a whole number >= 1, got {value!r}")
+    return int(value)
+
+
+def check_threads(value: Any, where: str = "") -> None:
+    check_count(value, "threads", where)
 
 
 #: Settings given by name: a preset's or a caller's value must be text.

@@ -130,3 +130,17 @@ def test_without_shipped_weights_the_default_is_bicubic(tmp_path, monkeypatch):
     monkeypatch.setattr(zoo, "WEIGHTS_DIR", tmp_path)
     monkeypatch.delenv(zoo.WEIGHTS_ENV, raising=False)
     assert default_restorer() == "bicubic"
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--engine", "easyocr", "--engine-option", "batch_size=0"], "easyocr batch_size must be a whole number >= 1, got 0"),
+    (["--engine", "rapidocr", "--engine-option", "batch_size=-2"], "rapidocr batch_size must be a whole number >= 1, got -2"),
+    (["--engine", "paddleocr", "--engine-option", "batch_size=0"], "paddleocr batch_size must be a whole number >= 1, got 0"),
+    (["--engine", "tesseract", "--restorer", "sgenet", "--restorer-option", "batch_size=0"],
+     "restorer 'sgenet' option batch_size must be a whole number >= 1, got 0"),
+    (["--engine", "tesseract", "--restorer", "sgenet-onnx", "--restorer-option", "bucket=-3"],
+     "restorer 'sgenet-onnx' option bucket must be a whole number >= 1, got -3"),
+])
+def test_a_batch_size_or_bucket_below_one_is_refused_not_taken_as_one(page, capsys, flags, message):
+    code, lines = run([page, *flags, "-q"], capsys)
+    assert code == 2 and lines == [f"sgenet-ocr: error: {message}"]

@@ -15,6 +15,7 @@ from sgenet_ocr.devices import parse_device
 from sgenet_ocr.engine import OcrEngine
 from sgenet_ocr.errors import MissingDependencyError, ModelError, UsageError
 from sgenet_ocr.models.charset import BLANK
+from sgenet_ocr.options import check_count
 from sgenet_ocr.prior_probs import columns_for, recognizer_steps, reduce_probs, resample_steps
 
 # Detection settings the engine exposes, with easyocr's own defaults.
@@ -139,7 +140,7 @@ class EasyOcrEngine(OcrEngine):
         self.device = device
         self.reader = load_reader(languages, device, model_dir, quantize)
         self.detect_options = {**DETECT_DEFAULTS, **detect_options}
-        self.batch_size = max(1, int(batch_size))
+        self.batch_size = check_count(batch_size, "batch_size", "easyocr ")
         self.decoder, self.beam_width, self.allowlist = decoder, beam_width, allowlist
 
     def version(self) -> str:

@@ -17,6 +17,7 @@ from sgenet_ocr.engine import OcrEngine
 from sgenet_ocr.errors import MissingDependencyError, ModelError, UsageError
 
 from sgenet_ocr.models.prior_files import is_prior_model
+from sgenet_ocr.options import check_count
 from sgenet_ocr.prior_probs import columns_for, covered_steps, reduce_probs
 
 from . import models as models_module
@@ -131,8 +132,7 @@ class PaddleOcrEngine(OcrEngine):
             raise UsageError(f"unknown paddleocr engine option(s): {', '.join(sorted(unknown))}; "
                              f"known: device, models, batch_size, inference_engine, "
                              f"{', '.join(DETECT_DEFAULTS)}")
-        if int(batch_size) < 1:
-            raise UsageError(f"paddleocr batch_size must be >= 1, got {batch_size!r}")
+        check_count(batch_size, "batch_size", "paddleocr ")
         parsed = parse_device(device, check=False)  # PaddleX, not torch, finds the GPU
         paddleocr = import_paddleocr()
         chosen, default_engine = resolve_models(models)

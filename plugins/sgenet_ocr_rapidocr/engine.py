@@ -15,6 +15,7 @@ from sgenet_ocr.devices import parse_device
 from sgenet_ocr.engine import OcrEngine
 from sgenet_ocr.errors import MissingDependencyError, ModelError, UsageError
 from sgenet_ocr.models.prior_files import is_prior_model
+from sgenet_ocr.options import check_count
 from sgenet_ocr.prior_probs import columns_for, covered_steps, reduce_probs
 
 # Detection settings the engine exposes, with rapidocr-onnxruntime 1.4.4's own defaults.
@@ -85,8 +86,7 @@ class RapidOcrEngine(OcrEngine):
             raise UsageError(f"unknown rapidocr engine option(s): {', '.join(sorted(unknown))}; "
                              f"known: device, det_model_path, rec_model_path, batch_size, threads, "
                              f"{', '.join(DETECT_DEFAULTS)}")
-        if int(batch_size) < 1:
-            raise UsageError(f"rapidocr batch_size must be >= 1, got {batch_size!r}")
+        check_count(batch_size, "batch_size", "rapidocr ")
         from rapidocr_onnxruntime.ch_ppocr_det import TextDetector
         from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
 

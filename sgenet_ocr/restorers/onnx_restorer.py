@@ -23,7 +23,7 @@ from ..export import BASE_NAME, DEFAULT_OPSET, GUIDE_NAME, INPUT_NAME, OUTPUT_NA
 from ..prior_probs import fit_steps, prior_charset, prior_steps
 from ..models import resolve_weights
 from ..models.weights import config_from_dict
-from ..options import default_threads
+from ..options import check_count, default_threads
 from . import Restorer
 from .bucketing import batch_limit, restore_in_buckets
 from .onnx_cache import cached_export
@@ -65,6 +65,8 @@ class SgenetOnnxRestorer(Restorer):
     def __init__(self, weights: str | Path | bool | None = True, onnx_path: str | Path | None = None,
                  device: str = "cpu", batch_size: int = 32, bucket: int = 16, threads: int | None = None,
                  cache_dir: str | Path | None = None, opset: int = DEFAULT_OPSET):
+        self.batch_size = check_count(batch_size, "batch_size", "restorer 'sgenet-onnx' option ")
+        self.bucket = check_count(bucket, "bucket", "restorer 'sgenet-onnx' option ")
         self._device, self._threads, self._guided_session = device, threads, None
         self._weights, self._cache_dir, self._opset = None, cache_dir, opset
         if onnx_path is not None:
@@ -93,8 +95,6 @@ class SgenetOnnxRestorer(Restorer):
         self.input_name = self.session.get_inputs()[0].name
         self.takes_base = BASE_NAME in {i.name for i in self.session.get_inputs()}
         self.output_name = self.session.get_outputs()[0].name
-        self.batch_size = max(1, int(batch_size))
-        self.bucket = max(1, int(bucket))
 
     @staticmethod
     def _open(path: Path, device: str, threads: int | None):

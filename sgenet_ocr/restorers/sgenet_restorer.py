@@ -14,6 +14,7 @@ import torch
 
 from ..devices import parse_device
 from ..models import create_model, resolve_weights
+from ..options import check_count
 from ..prior_probs import fit_steps
 from . import Restorer
 from .bucketing import batch_limit, restore_in_buckets
@@ -29,6 +30,8 @@ class SgenetRestorer(Restorer):
                  bucket: int = 16, int8: bool = False, channels_last: bool = False, threads: int | None = None):
         from .torch_speedups import apply_speedups
 
+        self.batch_size = check_count(batch_size, "batch_size", "restorer 'sgenet' option ")
+        self.bucket = check_count(bucket, "bucket", "restorer 'sgenet' option ")
         self.device = torch.device(str(parse_device(device)))
         resolved = resolve_weights(weights)
         self.weights_sha256, self.weights_source = resolved.sha256, resolved.source
@@ -38,8 +41,6 @@ class SgenetRestorer(Restorer):
         self.input_height = self.model.config.input_height
         self.scale = self.model.output_scale  # 2, or 3 for weights that output PP-OCRv4's 48 px
         self.guided_by, self.prior_charset = self.model.config.prior, list(self.model.prior.charset)
-        self.batch_size = max(1, int(batch_size))
-        self.bucket = max(1, int(bucket))
 
     def restore(self, crops: Sequence[np.ndarray],
                 prior_probs: Sequence[np.ndarray | None] | None = None) -> list[np.ndarray]:
