@@ -14,7 +14,6 @@ F1, and wall-clock seconds per page (``--jobs 1``, models loaded once per run an
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -29,7 +28,9 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.datasets import load_dataset  # noqa: E402
 from benchmarks.scoring import recall_precision_f1  # noqa: E402
+from sgenet_ocr.cli import ArgumentParser, run_cli  # noqa: E402
 from sgenet_ocr.metrics import normalize_text  # noqa: E402
+from sgenet_ocr.outputs import output_file  # noqa: E402
 
 SCAN_DPI = 150  # SROIE receipts carry 150 DPI in their JPEG headers
 ENGINES = ("tesseract", "rapidocr", "paddleocr", "easyocr")
@@ -90,13 +91,17 @@ def score(pages_text: list[str], truth: list[Counter]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    return run_cli("documents", _main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = ArgumentParser(prog="python benchmarks/documents.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=os.environ.get("SGENET_DATA", "../shared/data"))
     parser.add_argument("--pages", type=int, default=5, help="receipts (PDF pages) per resolution")
     parser.add_argument("--dpi", type=int, nargs="+", default=[100, 150])
     parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
     parser.add_argument("--restorer", default="sgenet-onnx", help="the SGENet restorer of the (c) rows")
-    parser.add_argument("--json", default="benchmarks/results/documents.json")
+    parser.add_argument("--json", type=output_file("--json"), default="benchmarks/results/documents.json")
     args = parser.parse_args(argv)
 
     dataset = load_dataset(Path(args.data) / "sroie_dev", limit=args.pages)

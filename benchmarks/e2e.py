@@ -57,6 +57,7 @@ from sgenet_ocr.imaging import load_image, resize  # noqa: E402
 from sgenet_ocr.keep import KeepPolicy, keep_policy  # noqa: E402
 from sgenet_ocr.metrics import normalize_text  # noqa: E402
 from sgenet_ocr.options import DEFAULT_MIN_HEIGHT, StageOptions, parse_key_value  # noqa: E402
+from sgenet_ocr.outputs import output_file  # noqa: E402
 from sgenet_ocr.pipeline import Pipeline  # noqa: E402
 from sgenet_ocr.plugin_manager import PluginHost  # noqa: E402
 from sgenet_ocr.stage import RestorationStage, with_engine_defaults  # noqa: E402
@@ -494,8 +495,8 @@ def build_parser() -> ArgumentParser:
                    help="e.g. sgenet:weights=runs/x/best.safetensors")
     p.add_argument("--plugin", action="append", default=[], help="extra plugin (.py path or module)")
     p.add_argument("--examples", type=int, default=6, help="example crops per engine x scale in the plot")
-    p.add_argument("--json", type=Path, help="write settings and rows here")
-    p.add_argument("--markdown", type=Path, help="write a markdown table here")
+    p.add_argument("--json", type=output_file("--json"), help="write settings and rows here")
+    p.add_argument("--markdown", type=output_file("--markdown"), help="write a markdown table here")
     p.add_argument("--plots", type=Path, metavar="DIR", help="write PNG plots into DIR")
     p.add_argument("--keep-confident", action="store_true",
                    help="also score '<restorer>+confident' rows (the pipeline's keep=confident policy)")

@@ -21,6 +21,7 @@ from pathlib import Path
 from sgenet_ocr.cli import ArgumentParser, run_cli
 from sgenet_ocr.geometry import order_clockwise, perspective_crop
 from sgenet_ocr.imaging import load_image, to_order
+from sgenet_ocr.outputs import output_file
 from sgenet_ocr.plugin_manager import PluginHost
 
 
@@ -53,7 +54,7 @@ def _main(argv=None) -> None:
     p.add_argument("--image", type=Path, required=True)
     p.add_argument("--engines", nargs="+", default=["rapidocr", "paddleocr", "tesseract"])
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--out", type=Path, help="JSON file (default: print)")
+    p.add_argument("--out", type=output_file("--out"), help="JSON file (default: print)")
     args = p.parse_args(argv)
     rgb = load_image(args.image)
     host = PluginHost()

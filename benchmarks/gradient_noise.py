@@ -26,6 +26,7 @@ if __package__ in (None, ""):  # run as a file: make ``benchmarks.*`` importable
 
 from sgenet_ocr.cli import ArgumentParser, run_cli  # noqa: E402
 from sgenet_ocr.errors import UsageError  # noqa: E402
+from sgenet_ocr.outputs import output_file  # noqa: E402
 
 # Each term's loss weights (pixel, ctc, distill, feature): one term alone, at unit weight (the
 # noise scale does not depend on a term's weight); "config" is the config's own mix.
@@ -113,8 +114,8 @@ def _main(argv) -> int:
     parser.add_argument("--terms", default="pixel,ctc,distill", help=f"comma list of {', '.join(TERMS)}")
     parser.add_argument("--batches", type=int, default=24, help="batches drawn (at least 4)")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--json", type=Path, required=True)
-    parser.add_argument("--markdown", type=Path)
+    parser.add_argument("--json", type=output_file("--json"), required=True)
+    parser.add_argument("--markdown", type=output_file("--markdown"))
     args = parser.parse_args(argv)
     terms = [t.strip() for t in args.terms.split(",") if t.strip()]
     unknown = [t for t in terms if t not in TERMS]

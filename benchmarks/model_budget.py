@@ -28,6 +28,7 @@ from tqdm import tqdm  # noqa: E402
 from sgenet_ocr.cli import ArgumentParser, run_cli  # noqa: E402
 from sgenet_ocr.models import create_model  # noqa: E402
 from sgenet_ocr.models.complexity import model_macs, prior_parameters, trainable_parameters  # noqa: E402
+from sgenet_ocr.outputs import output_file  # noqa: E402
 from sgenet_ocr.restorers import BicubicRestorer  # noqa: E402
 
 WIDTHS = (64, 256)
@@ -82,7 +83,7 @@ def complexity(model) -> dict:
 
 def _main(argv=None) -> None:
     p = ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--json", type=Path, help="write the report here (default: print it)")
+    p.add_argument("--json", type=output_file("--json"), help="write the report here (default: print it)")
     p.add_argument("--weights", help="safetensors weights (default: random init; cost is the same)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch CPU threads")

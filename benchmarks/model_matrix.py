@@ -30,6 +30,7 @@ if __package__ in (None, ""):  # run as a file: make ``benchmarks.*`` importable
 from sgenet_ocr.cli import ArgumentParser, run_cli  # noqa: E402
 from sgenet_ocr.errors import UsageError  # noqa: E402
 from sgenet_ocr.evaluation.protocols import PROTOCOLS  # noqa: E402
+from sgenet_ocr.outputs import output_file  # noqa: E402
 
 COLUMNS = ("identity", "bicubic", "generic", "matched", "hr")
 BUCKETS = ("<=8", "9-12", "13-16", "all")
@@ -188,8 +189,8 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--limit", type=int, default=300, help="first N words of protocols other than half")
     p.add_argument("--min-height", type=int, default=24)
     p.add_argument("--cache", help="JSON file of earlier readings to reuse and extend")
-    p.add_argument("--json", type=Path, required=True)
-    p.add_argument("--markdown", type=Path)
+    p.add_argument("--json", type=output_file("--json"), required=True)
+    p.add_argument("--markdown", type=output_file("--markdown"))
     return p
 
 

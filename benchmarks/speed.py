@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 from sgenet_ocr.cli import ArgumentParser, run_cli  # noqa: E402
+from sgenet_ocr.outputs import output_file  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = Path(os.environ.get("SGENET_DATA") or REPO.parent / "shared" / "data")
@@ -334,8 +335,8 @@ def markdown(report: dict) -> str:
 def parse_args(argv=None) -> argparse.Namespace:
     p = ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--weights", type=Path, help="safetensors weights (default: shipped, else random init)")
-    p.add_argument("--json", type=Path, help="write the JSON report here")
-    p.add_argument("--markdown", type=Path, help="write a markdown summary here")
+    p.add_argument("--json", type=output_file("--json"), help="write the JSON report here")
+    p.add_argument("--markdown", type=output_file("--markdown"), help="write a markdown summary here")
     p.add_argument("--widths", default="64,256", help="LR widths (height 16), comma separated")
     p.add_argument("--batches", default="1,32", help="batch sizes, comma separated")
     p.add_argument("--min-time", type=float, default=2.0, help="seconds of timed calls per measurement")

@@ -23,6 +23,7 @@ from typing import Any, Sequence
 from sgenet_ocr.cli import ArgumentParser, run_cli
 from sgenet_ocr.evaluation.markdown import num, pct
 from sgenet_ocr.evaluation.protocols import LR_HEIGHT_BUCKETS
+from sgenet_ocr.outputs import output_file
 
 DEV_CROP_SETS = ("ic15_words_dev",)  # evaluation crops; the *_train sets trained the model
 
@@ -90,8 +91,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--restorers", default="identity,bicubic,sgenet")
     p.add_argument("--recognizers", default="easyocr,ppocr,tesseract")
     p.add_argument("--limit", type=int, default=None, help="first N crops of each set")
-    p.add_argument("--json", type=Path)
-    p.add_argument("--markdown", type=Path)
+    p.add_argument("--json", type=output_file("--json"))
+    p.add_argument("--markdown", type=output_file("--markdown"))
     p.add_argument("--weights", type=Path, help="SGENet weights instead of the shipped ones")
     args = p.parse_args(argv)
     extra = ["--weights", str(args.weights)] if args.weights else []

@@ -29,6 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from speed import DEFAULT_DATA, loadavg, log, random_weights  # noqa: E402
 from sgenet_ocr.cli import ArgumentParser, run_cli  # noqa: E402
+from sgenet_ocr.outputs import output_file  # noqa: E402
 
 
 def load_crops(data: Path, count: int) -> tuple[list[np.ndarray], list[str]]:
@@ -90,7 +91,7 @@ def accuracy(engine, images: list[np.ndarray], labels: list[str]) -> float:
 def _main(argv=None) -> dict:
     p = ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--weights", type=Path)
-    p.add_argument("--json", type=Path)
+    p.add_argument("--json", type=output_file("--json"))
     p.add_argument("--crops", type=int, default=300)
     p.add_argument("--variants", default="fp32-1thread,int8,channels-last,onnx,onnx-int8")
     p.add_argument("--threads", type=int, help="torch/onnxruntime threads (default: physical cores)")

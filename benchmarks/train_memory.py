@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from sgenet_ocr.cli import ArgumentParser, run_cli
+from sgenet_ocr.outputs import output_file
 
 
 def _main(argv=None) -> None:
@@ -23,7 +24,7 @@ def _main(argv=None) -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--json", help="write the result here")
+    parser.add_argument("--json", type=output_file("--json"), help="write the result here")
     args = parser.parse_args(argv)
 
     from sgenet_ocr.train import Trainer, load_config

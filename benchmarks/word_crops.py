@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from sgenet_ocr.imaging import to_order
+from sgenet_ocr.outputs import output_file
 
 CHUNK = 64  # crops per call: memory stays flat on a thousand words
 
@@ -91,8 +92,8 @@ def build_parser(prog: str, description: str, engines: str, restorer: str):
     p.add_argument("--engines", default=engines, help=f"comma separated (default {engines})")
     p.add_argument("--restorer", default=restorer, help=f"sgenet or sgenet-onnx (default {restorer})")
     p.add_argument("--limit", type=int, help="first N words only")
-    p.add_argument("--json", type=Path, required=True)
-    p.add_argument("--markdown", type=Path)
+    p.add_argument("--json", type=output_file("--json"), required=True)
+    p.add_argument("--markdown", type=output_file("--markdown"))
     return p
 
 
@@ -121,8 +122,8 @@ def small_words_parser(prog: str, description: str, protocol: str, limit: int | 
     p.add_argument("--engines", default="rapidocr,tesseract,easyocr")
     p.add_argument("--limit", type=int, default=limit, help="first N words of the protocol")
     p.add_argument("--max-height", type=int, default=12, help="only words whose LR crop is at most this tall")
-    p.add_argument("--json", type=Path, required=True)
-    p.add_argument("--markdown", type=Path)
+    p.add_argument("--json", type=output_file("--json"), required=True)
+    p.add_argument("--markdown", type=output_file("--markdown"))
     return p
 
 

@@ -45,6 +45,7 @@ from .imaging import pixels_key
 from .keep import DEFAULT_KEEP, KEEP_CHOICES, keep_policy
 from .metrics import word_correct
 from .options import StageOptions
+from .outputs import ANNOTATION_SUFFIXES, check_output_file
 
 # Recogniser names of this CLI -> engine plugin names (the one place this mapping lives).
 RECOGNIZER_ENGINES = {"easyocr": "easyocr", "ppocr": "rapidocr", "tesseract": "tesseract",
@@ -326,6 +327,12 @@ def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1")
+    if args.json:
+        check_output_file(args.json, "--json")
+    if args.grid:
+        check_output_file(args.grid, "--grid", ANNOTATION_SUFFIXES)
+    if args.cache:
+        check_output_file(args.cache, "--cache")  # read, then extended
     result = evaluate(args.data, args.protocol, split_names(args.restorers, "restorers"),
                       split_names(args.recognizers, "recognizers"), args.limit, args.device,
                       args.weights, args.min_height, args.grid,

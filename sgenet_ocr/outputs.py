@@ -11,7 +11,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .errors import UsageError
 
@@ -75,6 +75,29 @@ def check_outputs(json_out: Path | None, annotate: Path | None, save_crops: Path
         if _holds_inputs(save_crops.resolve(), input_dirs, input_files):
             raise UsageError(f"--save-crops {save_crops} holds inputs; give another folder")
         _writable_folder(save_crops.resolve(), "--save-crops")
+
+
+def check_output_file(path: str | Path, option: str, suffixes: set[str] | None = None,
+                      inputs: Sequence[str | Path] = ()) -> Path:
+    """A file a command writes when it is done (``--json``, ``--grid``, ...), checked before any
+    work (UsageError, exit 2): not a folder, not one of ``inputs``, one of ``suffixes`` if given,
+    in a folder that exists or can be made and can be written. Returns it as a Path."""
+    target = Path(path)
+    resolved = target.resolve()
+    if resolved in {Path(i).resolve() for i in inputs}:
+        raise UsageError(f"{option} {path} is one of the inputs; refusing to overwrite it")
+    if resolved.is_dir():
+        raise UsageError(f"{option} {path} is a folder; give a file name")
+    if suffixes and resolved.suffix.lower() not in suffixes:
+        raise UsageError(f"{option} {path}: not a file name ending in {', '.join(sorted(suffixes))}")
+    _writable_folder(resolved.parent, option)
+    return target
+
+
+def output_file(option: str, suffixes: set[str] | None = None) -> Callable[[str], Path]:
+    """The ``argparse`` type of an output file option: :func:`check_output_file` as the command
+    line is parsed, so a long benchmark never ends in an error about where to write."""
+    return lambda value: check_output_file(value, option, suffixes)
 
 
 def page_names(sources: Sequence[str], pages: Sequence[int | None]) -> list[str]:

@@ -79,3 +79,7 @@ def test_the_command_prints_and_writes_the_rows(tmp_path, capsys):
     assert "| ppocr | all | 6 | 0.0 | 100.0 | 6 | 0 | +6 | 0.031 |" in printed
     rows = json.loads(out.read_text())["rows"]
     assert len(rows) == 6 and rows[0]["fixed"] == 6
+    before = base.read_text()
+    assert main([str(base), str(new), "--json", str(base)]) == 2  # never over an input
+    assert base.read_text() == before
+    assert "--json" in capsys.readouterr().err

@@ -86,6 +86,14 @@ def test_bad_arguments_give_one_line_errors(tmp_path, capsys):
     assert main(["--data", str(tmp_path), "--restorers", "nope", "--recognizers", "ppocr"]) == 2
     err = capsys.readouterr().err
     assert err.count("error:") == 2 and "Traceback" not in err
+    # Outputs are checked before any word is read (a 10-minute evaluation used to end in a traceback).
+    (tmp_path / "folder").mkdir()
+    for option, value, message in (("--json", tmp_path / "folder", "is a folder"),
+                                   ("--grid", tmp_path / "grid.txt", "not a file name ending in .bmp")):
+        assert main(["--data", str(tmp_path / "none"), "--restorers", "identity", "--recognizers", "ppocr",
+                     option, str(value)]) == 2
+        err = capsys.readouterr().err
+        assert f"error: {option} {value}" in err and message in err
 
     from sgenet_ocr.evaluation.report import main as report
 

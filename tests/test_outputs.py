@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from sgenet_ocr.outputs import page_names
+from sgenet_ocr.errors import UsageError
+from sgenet_ocr.outputs import check_output_file, output_file, page_names
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "street_sign.jpg"
@@ -105,3 +106,22 @@ def test_a_closed_pipeline_refuses_to_run():
         with pytest.raises(UsageError, match="Pipeline is closed"):
             step()
     ocr.close()  # closing twice is harmless
+
+
+def test_an_output_file_is_checked_before_the_work(tmp_path):
+    """The evaluation, compare and benchmark commands check --json / --grid / --markdown as they
+    parse: a folder, an input, a wrong suffix or a parent that is a file is one line, exit 2."""
+    data = tmp_path / "base.json"
+    data.write_text("{}")
+    (tmp_path / "a-file").write_text("x")
+    for path, kwargs, message in (
+            (tmp_path, {}, "is a folder; give a file name"),
+            (data, {"inputs": [str(data)]}, "is one of the inputs; refusing to overwrite it"),
+            (tmp_path / "grid.txt", {"suffixes": {".png"}}, "not a file name ending in .png"),
+            (tmp_path / "a-file" / "out.json", {}, "is a file, not a folder")):
+        with pytest.raises(UsageError, match=message):
+            check_output_file(path, "--json", **kwargs)
+    assert data.read_text() == "{}"
+    new = tmp_path / "new" / "deeper" / "out.json"  # folders to be made: fine, and none made yet
+    assert check_output_file(new, "--json") == new and not (tmp_path / "new").exists()
+    assert output_file("--markdown")(str(tmp_path / "t.md")) == tmp_path / "t.md"

@@ -27,6 +27,7 @@ from ..errors import UsageError
 from ..metrics import paired_change, word_correct
 from .markdown import pct
 from .protocols import LR_HEIGHT_BUCKETS
+from ..outputs import check_output_file
 from .report import load_result
 
 # "<=12" pools the two buckets the model exists for (the acceptance targets' small words).
@@ -120,6 +121,8 @@ def build_parser() -> ArgumentParser:
 
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    if args.json:
+        check_output_file(args.json, "--json", inputs=[args.base, args.new])
     rows = compare(load_result(args.base), load_result(args.new), args.base_restorer or args.restorer, args.restorer,
                    Path(args.base).name, Path(args.new).name)
     if args.json:
