@@ -39,6 +39,7 @@ from pathlib import Path
 
 from .cli import ArgumentParser, run_cli
 from .errors import ModelError, UsageError
+from .outputs import check_output_file
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 13  # Squeeze/Unsqueeze with axes inputs, ReduceSum with axes input
@@ -297,6 +298,8 @@ def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.opset < MIN_OPSET:
         raise UsageError(f"--opset must be at least {MIN_OPSET}, got {args.opset}")
+    # An .onnx name: never the .safetensors weights it reads or their .json sidecar.
+    check_output_file(args.output, "output", {".onnx"})
     model, sha, source = load_for_export(args.weights, args.random_init)
     path = export_onnx(model, args.output, args.opset,
                        metadata={"weights_sha256": sha or "none (random init)", "weights_source": source},

@@ -235,6 +235,18 @@ def test_cli_refuses_without_weights(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "x.onnx").exists()
 
 
+def test_cli_writes_only_an_onnx_file(tmp_path, capsys):
+    """The output is checked before the export: never a folder, never the weights it reads."""
+    from sgenet_ocr.models import PRETRAINED
+
+    weights = tmp_path / "mine.safetensors"
+    weights.write_bytes(PRETRAINED["sgenet"].weights_path.read_bytes())
+    for output, message in ((tmp_path, "is a folder"), (weights, "not a file name ending in .onnx")):
+        assert export_main([str(output), "--weights", str(weights)]) == 2
+        assert message in capsys.readouterr().err
+    assert weights.read_bytes() == PRETRAINED["sgenet"].weights_path.read_bytes()
+
+
 def test_restorer_without_any_weights_says_what_to_do(tmp_path, monkeypatch):
     from sgenet_ocr.errors import ModelError
 
