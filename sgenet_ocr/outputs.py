@@ -19,7 +19,7 @@ STDOUT = "-"
 ANNOTATION_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 
 
-def _writable_folder(folder: Path, what: str) -> None:
+def check_writable_folder(folder: Path, what: str) -> None:
     """``folder`` exists (or can be made) and a file can be created in it; UsageError otherwise."""
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{what}: {folder} is a file, not a folder")
@@ -53,14 +53,14 @@ def check_outputs(json_out: Path | None, annotate: Path | None, save_crops: Path
             raise UsageError(f"--json {json_out} is one of the inputs; refusing to overwrite it")
         if target.is_dir():
             raise UsageError(f"--json {json_out} is a folder; give a file name")
-        _writable_folder(target.parent, "--json")
+        check_writable_folder(target.parent, "--json")
     if annotate is not None:
         target = annotate.resolve()
         if several:
             if _holds_inputs(target, input_dirs, input_files):
                 raise UsageError(f"--annotate {annotate} holds inputs; annotations there could replace them: "
                                  "give another folder")
-            _writable_folder(target, "--annotate")
+            check_writable_folder(target, "--annotate")
         else:
             if target in input_files:
                 raise UsageError(f"--annotate {annotate} is the input; refusing to overwrite it")
@@ -70,11 +70,11 @@ def check_outputs(json_out: Path | None, annotate: Path | None, save_crops: Path
             if target.suffix.lower() not in ANNOTATION_SUFFIXES:
                 raise UsageError(f"--annotate {annotate}: not an image file name "
                                  f"({', '.join(sorted(ANNOTATION_SUFFIXES))})")
-            _writable_folder(target.parent, "--annotate")
+            check_writable_folder(target.parent, "--annotate")
     if save_crops is not None:
         if _holds_inputs(save_crops.resolve(), input_dirs, input_files):
             raise UsageError(f"--save-crops {save_crops} holds inputs; give another folder")
-        _writable_folder(save_crops.resolve(), "--save-crops")
+        check_writable_folder(save_crops.resolve(), "--save-crops")
 
 
 def check_output_file(path: str | Path, option: str, suffixes: set[str] | None = None,
@@ -90,7 +90,7 @@ def check_output_file(path: str | Path, option: str, suffixes: set[str] | None =
         raise UsageError(f"{option} {path} is a folder; give a file name")
     if suffixes and resolved.suffix.lower() not in suffixes:
         raise UsageError(f"{option} {path}: not a file name ending in {', '.join(sorted(suffixes))}")
-    _writable_folder(resolved.parent, option)
+    check_writable_folder(resolved.parent, option)
     return target
 
 

@@ -45,6 +45,21 @@ def test_config_overrides_and_errors(tmp_path):
     assert resolve_data_path("@data/ic15").name == "ic15"
 
 
+def test_out_is_a_new_or_empty_folder_or_a_run_to_resume(tmp_path, capsys):
+    """Checked before the config or any data loads; nothing of the user's is touched."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for out, flags, message in ((afile, [], "is a file, not a folder"),
+                                (mine, [], "a folder of other files, not a run"),
+                                (mine, ["--resume"], "a folder of other files, not a run")):
+        assert main(["--out", str(out), *flags]) == 2
+        assert message in capsys.readouterr().err
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"] and afile.read_text() == "x"
+
+
 @pytest.mark.slow
 def test_finetune_config_layers_over_the_default():
     from sgenet_ocr.data.degrade import DegradeConfig
@@ -115,6 +130,9 @@ def test_cli_run_checkpoints_resumes_and_exports(tmp_path, word_folder):
     args = ["--out", str(out)] + [a for s in settings for a in ("--set", s)]
     assert main(args + ["--max-steps", "2"]) == 0
     assert (out / "last.pt").is_file() and (out / "sgenet_x2.safetensors").is_file()
+    before = (out / "last.pt").read_bytes()
+    assert main(args + ["--max-steps", "3"]) == 2  # not over a run without --resume
+    assert (out / "last.pt").read_bytes() == before
     assert main(args + ["--max-steps", "3", "--resume"]) == 0
     with open(out / "log.csv") as fh:
         rows = list(csv.DictReader(fh))

@@ -6,6 +6,8 @@ from pathlib import Path
 import yaml
 
 from ..cli import ArgumentParser, run_cli
+from ..errors import UsageError
+from ..outputs import check_writable_folder
 from .config import load_config
 from .trainer import Trainer
 
@@ -25,6 +27,25 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+# A folder holding either of these is a run (``--resume`` continues it).
+RUN_MARKS = ("last.pt", "log.csv")
+
+
+def check_run_folder(out: Path, resume: bool) -> None:
+    """``--out`` is new or empty, or with ``--resume`` an earlier run's folder: a run never
+    replaces another run's weights and log, nor lands among a user's own files (UsageError)."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder")
+    check_writable_folder(out, "--out")
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if any((out / name).is_file() for name in RUN_MARKS):
+        if not resume:
+            raise UsageError(f"--out {out} holds a run: add --resume to continue it, or give a new folder")
+        return
+    raise UsageError(f"--out {out} is a folder of other files, not a run: give a new or empty folder")
+
+
 def main(argv: list[str] | None = None) -> int:
     return run_cli("train", _main, argv)
 
@@ -36,8 +57,9 @@ def _main(argv: list[str] | None) -> int:
                        ("train.batch_size", args.batch_size), ("device", args.device)):
         if value is not None:
             overrides.append(f"{key}={value}")
-    cfg = load_config(args.config, overrides)
     out = Path(args.out)
+    check_run_folder(out, args.resume)
+    cfg = load_config(args.config, overrides)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     Trainer(cfg, out, resume=args.resume).run()
