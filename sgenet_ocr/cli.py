@@ -9,6 +9,7 @@ one line on stderr, ``sgenet-ocr[ COMMAND]: error: ...``, and the exit code of
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from typing import Callable, Sequence
@@ -17,6 +18,7 @@ from .errors import EXIT_CODES, SgenetOcrError, UnverifiedWeightsWarning, UsageE
 
 PROG = "sgenet-ocr"
 INTERRUPTED = 130  # the shell's code for Ctrl-C
+CLOSED_PIPE = 141  # the shell's code for a write to a pipe nobody reads (SIGPIPE)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -46,7 +48,8 @@ def run_cli(command: str | None, body: Callable[[Sequence[str] | None], int | No
     """Run ``body(argv)`` and return its exit code; every failure becomes one line on stderr.
 
     ``SgenetOcrError``: its message and ``exit_code``; ``--help`` and ``--version``: 0;
-    Ctrl-C: 130; any other exception: ``internal error: Type: message`` and 1.
+    Ctrl-C: 130; stdout closed by its reader: 141, quietly; any other exception:
+    ``internal error: Type: message`` and 1.
     """
     show = warnings.showwarning
 
@@ -74,6 +77,12 @@ def run_cli(command: str | None, body: Callable[[Sequence[str] | None], int | No
     except KeyboardInterrupt:
         print_error("interrupted", command)
         return INTERRUPTED
+    except BrokenPipeError:  # the reader of stdout left (`| head`): stop quietly, as Unix tools do
+        try:  # or the interpreter's last flush of stdout fails again, with a message
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # stdout is no file (captured, embedded): nothing to flush
+            pass
+        return CLOSED_PIPE
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback
         print_error(f"internal error: {type(exc).__name__}: {exc}", command)
         return 1

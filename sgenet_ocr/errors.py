@@ -74,6 +74,7 @@ EXIT_CODES = {
     5: "a plugin failed to load or raised, or an engine returned a malformed result for a page (the message names it)",
     6: "model weights missing or corrupt, or shipped weights without their sidecar",
     130: "interrupted (Ctrl-C)",
+    141: "standard output closed by its reader (e.g. '| head'): stopped quietly",
 }
 
 

@@ -66,3 +66,9 @@ def test_converter_cli_writes_textzoom_geometry(tmp_path, capsys):
         assert len(db) == 2 and db[1].hr.shape == (32, 160, 3) and db[1].lr.shape == (16, 80, 3)
     assert main([str(tmp_path / "nothing"), str(tmp_path / "x")]) == 2
     assert "error" in capsys.readouterr().err
+    # Never into a file or a folder that holds something (an earlier LMDB would keep old records).
+    before = (tmp_path / "tz" / "data.mdb").read_bytes()
+    for out, message in ((tmp_path / "crops" / "labels.tsv", "is a file"), (tmp_path / "tz", "is not empty")):
+        assert main([str(folder), str(out), "--limit", "1"]) == 2
+        assert message in capsys.readouterr().err
+    assert (tmp_path / "tz" / "data.mdb").read_bytes() == before

@@ -99,10 +99,12 @@ def test_bad_arguments_give_one_line_errors(tmp_path, capsys):
 
     (tmp_path / "text.json").write_text("not json")
     (tmp_path / "other.json").write_text('{"a": 1}')
-    for name in ("text.json", "other.json", "absent.json"):
+    (tmp_path / "thin.json").write_text('{"settings": {"protocol": "half", "data": "d"}, "rows": []}')
+    for name in ("text.json", "other.json", "thin.json", "absent.json"):
         assert report([str(tmp_path / name)]) == 2
     err = capsys.readouterr().err
-    assert err.count("not an evaluation JSON") == 2 and "not found" in err and "Traceback" not in err
+    assert err.count("not an evaluation JSON") == 3 and "(no settings.samples)" in err
+    assert "not found" in err and "Traceback" not in err
 
 
 def _lmdb_from_crops(folder: Path, out: Path, limit: int) -> None:

@@ -44,7 +44,8 @@ def test_every_entry_point_reports_usage_errors_in_one_line(module, argv, prefix
     one_line(capsys.readouterr().err, prefix)
 
 
-@pytest.mark.parametrize("module", ["sgenet_ocr.export", "sgenet_ocr.evaluate", "benchmarks.e2e"])
+@pytest.mark.parametrize("module", ["sgenet_ocr.export", "sgenet_ocr.evaluate", "sgenet_ocr.evaluation.report",
+                                    "benchmarks.e2e", "benchmarks.documents"])
 def test_help_exits_zero(module, capsys):
     assert importlib.import_module(module).main(["--help"]) == 0
     assert "usage" in capsys.readouterr().out
@@ -69,3 +70,21 @@ def test_bodies_may_return_results_or_nothing():
     assert run_cli(None, lambda argv: None) == 0
     assert run_cli(None, lambda argv: {"rows": []}) == 0
     assert run_cli(None, lambda argv: 3) == 3
+
+
+def test_a_reader_that_leaves_stops_the_command_quietly(tmp_path):
+    """``report ... | head -1``: exit 141 and nothing on stderr (it was an internal error, exit 1)."""
+    import json
+    import subprocess
+
+    result = {"settings": {"protocol": "half", "data": "d", "samples": 2, "recognizers": ["ppocr"]},
+              "rows": [{"recognizer": "ppocr", "restorer": "identity", "bucket": "all", "accuracy": 0.5,
+                        "n": 2, "psnr": None, "ssim": None}]}
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(result))
+    proc = subprocess.Popen([sys.executable, "-m", "sgenet_ocr.evaluation.report", *[str(path)] * 3000],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline()  # the first line, then the reader goes
+    proc.stdout.close()
+    assert proc.wait(timeout=120) == 141 and proc.stderr.read() == b""
+    assert 141 in EXIT_CODES

@@ -24,6 +24,7 @@ from PIL import Image
 
 from ..cli import ArgumentParser, run_cli
 from ..errors import MissingDependencyError, UsageError
+from ..outputs import check_writable_folder
 
 SPLITS = ("easy", "medium", "hard")
 MAP_SIZE = 1 << 32  # 4 GiB of address space; LMDB only uses what it writes
@@ -176,7 +177,15 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--protocol", default="textzoom", choices=("textzoom", "aspect"))
     parser.add_argument("--limit", type=int)
     args = parser.parse_args(argv)
-    count = convert_folder(args.crops_dir, args.out_lmdb, args.protocol, args.limit)
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit must be at least 1, got {args.limit}")
+    out = Path(args.out_lmdb)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out} is a file; the LMDB is a folder")
+    if out.is_dir() and any(out.iterdir()):  # an earlier LMDB would keep its old records beyond ours
+        raise UsageError(f"{out} is not empty: give a new or empty folder for the LMDB")
+    check_writable_folder(out, "out_lmdb")
+    count = convert_folder(args.crops_dir, out, args.protocol, args.limit)
     print(f"wrote {count} pairs to {args.out_lmdb}")
     return 0
 

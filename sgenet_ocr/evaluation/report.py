@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..cli import run_cli
+from ..cli import ArgumentParser, run_cli
 from ..errors import UsageError
 from .markdown import num, pct
 from .protocols import LR_HEIGHT_BUCKETS
@@ -46,7 +46,7 @@ def table(result: dict) -> str:
     lines = [
         f"**{settings['protocol']}** on `{Path(settings['data']).name}`: {settings['samples']} words"
         + (f" (first {settings['limit']})" if settings.get("limit") else "")
-        + f", restored when LR height < {settings['min_height'] or 'inf'} px. "
+        + f", restored when LR height < {settings.get('min_height') or 'inf'} px. "
         "Word accuracy % (n) by LR text height; PSNR dB / SSIM vs HR over all words.",
         "",
         "| recognizer | restorer | " + " | ".join(buckets) + " | PSNR | SSIM |",
@@ -65,12 +65,28 @@ def table(result: dict) -> str:
 
 
 def _main(argv: list[str] | None) -> int:
-    paths = argv if argv is not None else sys.argv[1:]
-    if not paths:
-        raise UsageError("usage: python -m sgenet_ocr.evaluation.report RESULT.json [...]")
-    for path in paths:
-        print(table(load_result(path)))
+    parser = ArgumentParser(prog="python -m sgenet_ocr.evaluation.report",
+                            description="Print evaluation JSON files (python -m sgenet_ocr.evaluate --json) "
+                                        "as markdown tables.")
+    parser.add_argument("results", nargs="+", metavar="RESULT.json", help="evaluation JSON file(s)")
+    for path in parser.parse_args(argv).results:
+        print(table(_tabulable(load_result(path), path)))
     return 0
+
+
+# What table() reads: anything else the evaluation writes may be absent from an older file.
+TABLE_SETTINGS = ("data", "protocol", "samples", "recognizers")
+TABLE_ROW = ("recognizer", "restorer", "bucket", "accuracy", "n")
+
+
+def _tabulable(result: dict, path: str) -> dict:
+    """``result``, or a one-line error naming the first field :func:`table` would miss."""
+    missing = [f"settings.{k}" for k in TABLE_SETTINGS if k not in (result["settings"] or {})]
+    missing += [f"rows[{i}].{k}" for i, row in enumerate(result["rows"]) for k in TABLE_ROW
+                if not isinstance(row, dict) or k not in row][:1]
+    if missing:
+        raise UsageError(f"{path}: not an evaluation JSON (no {missing[0]})")
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
