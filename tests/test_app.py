@@ -151,6 +151,11 @@ def test_cli_help_bad_arguments_and_missing_extra(monkeypatch, capsys):
     assert main(["--help"]) == 0
     assert main(["--port", "nope"]) == UsageError.exit_code
     assert capsys.readouterr().err.strip() == "sgenet-ocr app: error: argument --port: invalid int value: 'nope'"
+    for bad, message in ((["--port", "70000"], "--port must be 1-65535, got 70000"),
+                         (["--cache", "0"], "--cache must be a whole number >= 1, got 0"),
+                         (["--min-height", "-4"], "min_height must be a number >= 0, got -4.0")):
+        assert main(bad) == UsageError.exit_code  # before the page is built or served
+        assert message in capsys.readouterr().err
     monkeypatch.setitem(sys.modules, "gradio", None)  # as if the app extra were not installed
     assert main([]) == MissingDependencyError.exit_code
     err = capsys.readouterr().err.strip()

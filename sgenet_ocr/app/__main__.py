@@ -6,6 +6,7 @@ import sys
 
 from ..cli import ArgumentParser, run_cli
 from ..errors import MissingDependencyError, UsageError
+from ..options import check_count, check_min_height
 from . import DEFAULT_MIN_HEIGHT, keep_choices
 
 PROG = "python -m sgenet_ocr.app"
@@ -40,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv) -> int:
     args = build_parser().parse_args(argv)
+    if not 1 <= args.port <= 65535:
+        raise UsageError(f"--port must be 1-65535, got {args.port}")
+    check_count(args.cache, "--cache")
+    check_min_height(args.min_height)
     offline_environment()
     try:
         import gradio  # noqa: F401
