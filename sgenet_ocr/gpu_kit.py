@@ -333,6 +333,18 @@ def run(kit: Path, out: Path, minutes: float, device: str = "auto", config: str 
         sets.append(f"train.max_steps={max_steps}")
     sets += recipe_overrides(recipe)  # checked before anything is written
     _require_new_folder(out)
+    # A SIGTERM (run_recipes' deadline) is never fatal here: before training it makes the run stop
+    # at its first batch, after it lets the device check finish; the trainer handles it in between.
+    stopped: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, _frame: stopped.append(signum))
+    try:
+        return _run_from_kit(kit, out, manifest, sets, config, overrides, check_device, stopped)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_from_kit(kit: Path, out: Path, manifest: dict, sets: list[str], config: str | None,
+                  overrides: list[str], check_device: bool, stopped: list[int]) -> dict:
     with tempfile.TemporaryDirectory(prefix="sgenet-kit-") as tmp:
         install_kit(kit, manifest, Path(tmp) / "site")
         import yaml
@@ -346,6 +358,9 @@ def run(kit: Path, out: Path, minutes: float, device: str = "auto", config: str 
         (work / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
         try:
             trainer = Trainer(cfg, work)
+            if stopped:
+                print(f"signal {stopped[0]} while loading: stopping at the first batch", flush=True)
+                trainer.stop(stopped[0])
             result = trainer.run()
         finally:
             # A crash mid-run still brings back its last checkpoint's weights and its log.

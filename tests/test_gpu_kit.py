@@ -189,6 +189,24 @@ def test_recipes_train_side_by_side_and_pack_one_file_each(tiny_kit, tmp_path):
     assert meta["metadata"]["scale"] == 3
 
 
+@pytest.mark.slow
+def test_a_run_stopped_by_the_deadline_while_loading_still_saves_and_packs(tiny_kit, tmp_path):
+    """--stop-after reached before training starts: the run stops at its first batch and its
+    results are packed, instead of the signal killing it with nothing saved."""
+    import tarfile
+
+    out = tmp_path / "out"
+    done = run_on_target_packages(kit_command(tiny_kit, out, "--recipe", "generic", "--archive",
+                                              "--stop-after", "0.01"), tmp_path)
+    assert "past --stop-after 0.01: stopping generic" in done.stdout
+    with tarfile.open(out / "generic.tar") as tar:
+        tar.extractall(tmp_path / "unpacked", filter="data")
+    folder = tmp_path / "unpacked" / "generic"
+    assert "while loading: stopping at the first batch" in (folder / "train.log").read_text()
+    meta = json.loads((folder / "sgenet_x2.json").read_text())["metadata"]
+    assert meta["steps"] == 0 and meta["validation"]["acc_sr"] >= 0
+
+
 def test_recipes_are_checked_before_anything_runs(tiny_kit, tmp_path):
     with pytest.raises(UsageError, match="unknown recipe 'ppocr'; known: generic, easyocr, ppocr48"):
         gpu_kit.run_recipes(tiny_kit, tmp_path / "a", 1, ["generic", "ppocr"])

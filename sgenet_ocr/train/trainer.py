@@ -376,8 +376,13 @@ class Trainer:
             probs, feats = self.text.prior.forward_features(images)
         return probs.float(), feats.float()
 
-    def _on_signal(self, signum, _frame) -> None:
+    def stop(self, signum: int = signal.SIGTERM) -> None:
+        """Stop at the next batch, validating and saving what there is: what SIGTERM or Ctrl-C
+        does during :meth:`run` (a caller that caught one earlier passes it on)."""
         self._stop_signal = signum
+
+    def _on_signal(self, signum, _frame) -> None:
+        self.stop(signum)
 
     def run(self) -> dict:
         """Train until a budget or a signal stops it; handlers are restored afterwards."""
