@@ -44,7 +44,7 @@ from .evaluation.scoring import make_rows, quality
 from .imaging import pixels_key
 from .keep import DEFAULT_KEEP, KEEP_CHOICES, keep_policy
 from .metrics import word_correct
-from .options import StageOptions
+from .options import StageOptions, check_count
 from .outputs import ANNOTATION_SUFFIXES, check_output_file
 
 # Recogniser names of this CLI -> engine plugin names (the one place this mapping lives).
@@ -160,9 +160,10 @@ def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recogniz
              limit: int | None = None, device: str = "cpu", weights: str | None = None,
              min_height: int = 0, grid: str | Path | None = None, host=None,
              include_hr: bool = True, cache: str | Path | None = None, keep: str = DEFAULT_KEEP,
-             per_word: bool = False) -> dict:
+             per_word: bool = False, max_crop_height: int | None = None) -> dict:
     """Run the evaluation and return the JSON-ready result (see module doc); ``per_word`` adds
-    every word's readings (``"words"``), which :mod:`sgenet_ocr.evaluation.compare` pairs."""
+    every word's readings (``"words"``), which :mod:`sgenet_ocr.evaluation.compare` pairs;
+    ``max_crop_height`` keeps a crops folder's crops at most that tall."""
     from .plugin_manager import PluginHost
 
     if protocol not in PROTOCOLS:
@@ -175,7 +176,7 @@ def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recogniz
     for name in recognizers:
         if engine_name(name) not in host.engines:
             raise UsageError(f"unknown recognizer {name!r}; known: {', '.join(sorted(RECOGNIZER_ENGINES))}")
-    samples, skipped = load_samples(data, protocol, limit)
+    samples, skipped = load_samples(data, protocol, limit, max_crop_height)
     if not samples:
         raise UsageError(f"no samples with a usable label in {data}")
 
@@ -223,7 +224,7 @@ def evaluate(data: str | Path, protocol: str, restorers: Sequence[str], recogniz
         "data": str(data), "protocol": protocol, "restorers": list(restorers),
         "recognizers": list(recognizers),
         "recognizer_engines": {r: engine_name(r) for r in recognizers}, "engine_versions": versions,
-        "limit": limit, "samples": len(samples), "skipped_empty_labels": skipped,
+        "limit": limit, "max_crop_height": max_crop_height, "samples": len(samples), "skipped_empty_labels": skipped,
         "bucket_counts": {b: sum(s.bucket == b for s in samples) for b in LR_HEIGHT_BUCKETS},
         "device": device, "min_height": min_height, "keep": keep, "hr_reference": include_hr, "weights": _weights_info(restorers, weights),
         "restore_seconds_per_crop": {k: round(v / len(samples), 5) for k, v in seconds.items()},
@@ -306,6 +307,9 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--recognizers", default="easyocr,ppocr,tesseract",
                         help="comma list: " + ", ".join(f"{k} ({v})" for k, v in RECOGNIZER_ENGINES.items()))
     parser.add_argument("--limit", type=int, help="at most N words (per split)")
+    parser.add_argument("--max-crop-height", type=int, metavar="PX",
+                        help="only crops at most PX tall (23 on a training folder: the crops training never "
+                             "uses, dev-like words <= 12 px under --protocol half)")
     parser.add_argument("--json", help="write the result here")
     parser.add_argument("--grid", help="write a PNG grid of sample words here")
     parser.add_argument("--weights", help="SGENet weights (.safetensors) instead of the shipped ones")
@@ -327,6 +331,8 @@ def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1")
+    if args.max_crop_height is not None:
+        check_count(args.max_crop_height, "--max-crop-height")
     if args.json:
         check_output_file(args.json, "--json")
     if args.grid:
@@ -336,7 +342,8 @@ def _main(argv: list[str] | None) -> int:
     result = evaluate(args.data, args.protocol, split_names(args.restorers, "restorers"),
                       split_names(args.recognizers, "recognizers"), args.limit, args.device,
                       args.weights, args.min_height, args.grid,
-                      include_hr=not args.no_hr, cache=args.cache, keep=args.keep, per_word=args.per_word)
+                      include_hr=not args.no_hr, cache=args.cache, keep=args.keep, per_word=args.per_word,
+                      max_crop_height=args.max_crop_height)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result, indent=1) + "\n")

@@ -3,14 +3,15 @@
 Build it here (``make gpu-kit``), carry it with the repository to the GPU machine, run one command
 there::
 
-    python -m sgenet_ocr.gpu_kit build --out gpu-kit            # here: ~43 MiB, sha256 manifest
+    python -m sgenet_ocr.gpu_kit build --out gpu-kit            # here: ~44 MiB, sha256 manifest
     python3 -m sgenet_ocr.gpu_kit run --kit gpu-kit --minutes 7 --out OUT   # there
     python3 -m sgenet_ocr.gpu_kit run --kit gpu-kit --minutes 7 --out OUT \
         --recipe generic --recipe ppocr48 --recipe easyocr --archive          # three at once
 
 The kit holds what such a machine lacks beyond torch, torchvision, onnx, pillow, numpy, pyyaml,
 safetensors, opencv and tqdm: the training word crops (re-encoded as lossless WebP at the HR
-training height, so the kit stays small and the crops too small to be HR targets are left out), DejaVu
+training height, so the kit stays small; those too small to be HR targets are kept at their own size
+as validation words), DejaVu
 fonts for synthetic words, the prior's ONNX file (PP-OCRv4 rec, otherwise taken from the
 rapidocr wheel) and onnx2torch as a wheel, packed from this environment's installed copy, and
 EasyOCR's recogniser for EasyOCR-matched training (``--set loss.recogniser=easyocr_g2``): its
@@ -23,7 +24,8 @@ points the priors and the font loader at the kit (``SGENET_PRIOR_ONNX``,
 trains with ``configs/sgenet_gpu.yaml`` (from the shipped weights by default) for the given
 minutes and writes to ``--out``: the final EMA weights (``sgenet_x2.safetensors`` + ``.json``, the
 shipped format), those of the best validation (``best_sgenet_x2.*``: the prior's word accuracy on
-512 held-out crops; the initial weights count, so a run that only got worse says so),
+the kit's validation words, the ICDAR 2015 training crops too small to train on, halved as dev is;
+the initial weights count, so a run that only got worse says so),
 ``log.csv``, ``config.yaml`` and ``validation.md``. With ``--check-device`` it
 also runs the trained model on the validation crops on the CPU and on the training device and
 records the largest pixel difference in ``device_check.json``.
@@ -55,7 +57,7 @@ from .cli import ArgumentParser, run_cli
 from .errors import SgenetOcrError, UsageError
 from .models.weights import sha256_of
 
-KIT_FORMAT = 3  # 2: carries EasyOCR's recogniser; 3: crops as lossless WebP
+KIT_FORMAT = 4  # 2: carries EasyOCR's recogniser; 3: crops as lossless WebP; 4: dev-like validation words
 # Lossless WebP: the same pixels as PNG in ~25% fewer bytes (13.0 instead of about 17.4 MiB of crops), the
 # room a fourth shipped weights file needs in the 64 MiB a lent GPU receives. Method 4: method 6
 # saves 0.4% more and takes 25 times as long.
@@ -65,6 +67,8 @@ GPU_CONFIG = Path(__file__).parent / "configs" / "sgenet_gpu.yaml"
 RECIPES = Path(__file__).parent / "configs" / "gpu_recipes.yaml"
 DEFAULT_RECIPE = "generic"
 DEFAULT_CROPS = ("ic15_words_train", "iiit5k_train")
+# Folders whose crops too small for training become the validation words (dev is ICDAR 2015).
+DEFAULT_VALIDATION_CROPS = ("ic15_words_train",)
 # Latin faces of matplotlib's bundle: sans, serif and mono, upright, bold and slanted (~4 MiB).
 FONT_PATTERNS = ("DejaVuSans.ttf", "DejaVuSans-Bold*.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSerif.ttf",
                  "DejaVuSerif-Bold.ttf", "DejaVuSerif-Italic.ttf", "DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf")
@@ -92,9 +96,10 @@ def _prepare_out(out: Path) -> None:
     out.mkdir(parents=True)
 
 
-def pack_crops(folder: Path, dest: Path, hr_height: int, min_height: int) -> int:
+def pack_crops(folder: Path, dest: Path, hr_height: int, min_height: int, max_height: int | None = None) -> int:
     """Copy a crops folder, each crop shrunk to ``hr_height`` (never enlarged) as lossless WebP; crops lower
-    than ``min_height`` (never HR targets) and don't-care labels are left out. Returns the count."""
+    than ``min_height`` (never HR targets) or taller than ``max_height`` and don't-care labels are
+    left out. Returns the count."""
     from PIL import Image
 
     from .data.crops import read_labels
@@ -107,7 +112,7 @@ def pack_crops(folder: Path, dest: Path, hr_height: int, min_height: int) -> int
             continue
         image = load_image(folder / "images" / name)
         h, w = image.shape[:2]
-        if h < min_height:
+        if h < min_height or (max_height is not None and h > max_height):
             continue
         pil = Image.fromarray(image)
         if h > hr_height:
@@ -162,8 +167,11 @@ def pack_easyocr_network(dest: Path) -> Path:
     return wheel
 
 
-def build(out: Path, data: Path, crops: list[str], hr_height: int = 32, min_height: int = 24) -> dict:
-    """Build the kit in ``out``; returns its manifest."""
+def build(out: Path, data: Path, crops: list[str], hr_height: int = 32, min_height: int = 24,
+          validation: list[str] = DEFAULT_VALIDATION_CROPS) -> dict:
+    """Build the kit in ``out``; returns its manifest. The crops of the ``validation`` folders
+    lower than ``min_height`` (never trained on) are kept at their own size as the validation
+    words: the ``half`` protocol makes them dev-like words <= 12 px (``validation.data``)."""
     from sgenet_ocr_easyocr.engine import default_model_dir
     from sgenet_ocr_easyocr.prior import english_g2_weights
     from tqdm import tqdm
@@ -172,13 +180,15 @@ def build(out: Path, data: Path, crops: list[str], hr_height: int = 32, min_heig
     from .models.prior_files import ppocr_rec_model_path
 
     folders = [data / name for name in crops]
-    for folder in folders:
+    for folder in folders + [data / name for name in validation]:
         if not (folder / "labels.tsv").is_file():
             raise UsageError(f"not a crops folder (no labels.tsv): {folder}")
     _prepare_out(out)
     counts = {}
     for folder in tqdm(folders, desc="crops", unit="folder"):
         counts[folder.name] = pack_crops(folder, out / "crops" / folder.name, hr_height, min_height)
+    judged = {name: pack_crops(data / name, out / "validation" / name, hr_height, 1, min_height - 1)
+              for name in validation}
     (out / "prior").mkdir()
     prior = ppocr_rec_model_path()
     shutil.copy2(prior, out / "prior" / prior.name)
@@ -200,6 +210,7 @@ def build(out: Path, data: Path, crops: list[str], hr_height: int = 32, min_heig
     manifest = {
         "format": KIT_FORMAT, "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "hr_height": hr_height, "min_height": min_height, "crops": counts,
+        "validation": {name: count for name, count in judged.items() if count},
         "prior": f"prior/{prior.name}", "easyocr_models": "easyocr", "total_bytes": sum(f["bytes"] for f in files.values()),
         "files": files,
     }
@@ -352,6 +363,10 @@ def _run_from_kit(kit: Path, out: Path, manifest: dict, sets: list[str], config:
         from .train import Trainer, load_config
 
         crops = [str((kit / "crops" / name).resolve()) for name in manifest["crops"]]
+        judged = [str((kit / "validation" / name).resolve()) for name in manifest["validation"]]
+        if judged:  # dev-like words (the half protocol on small crops) choose the best checkpoint
+            sets = [f"validation.data={json.dumps(judged)}", f"validation.max_crop_height={manifest['min_height'] - 1}",
+                    *sets]
         cfg = load_config(config or GPU_CONFIG, [f"data.train={json.dumps(crops)}", *sets, *overrides])
         work = Path(tmp) / "run"  # checkpoints stay here: only the results travel back
         work.mkdir()
@@ -502,7 +517,9 @@ def build_parser() -> ArgumentParser:
                    help="folder holding the crop folders (default: $SGENET_DATA or ../shared/data)")
     b.add_argument("--crops", nargs="+", default=list(DEFAULT_CROPS), help="crop folders under --data")
     b.add_argument("--hr-height", type=int, default=32, help="height the crops are stored at")
-    b.add_argument("--min-height", type=int, default=24, help="leave out crops lower than this")
+    b.add_argument("--min-height", type=int, default=24, help="train on crops at least this tall")
+    b.add_argument("--validation-crops", nargs="*", default=list(DEFAULT_VALIDATION_CROPS),
+                   help="crop folders under --data whose crops lower than --min-height are the validation words")
     r = sub.add_parser("run", help="train from a kit (on the GPU machine)")
     r.add_argument("--kit", required=True, help="the kit folder")
     r.add_argument("--out", required=True, help="new or empty folder for the results")
@@ -532,9 +549,11 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "build":
-        manifest = build(Path(args.out), Path(args.data), args.crops, args.hr_height, args.min_height)
+        manifest = build(Path(args.out), Path(args.data), args.crops, args.hr_height, args.min_height,
+                         args.validation_crops)
         print(f"GPU kit in {args.out}: {manifest['total_bytes'] / 2**20:.1f} MiB, "
-              f"{sum(manifest['crops'].values())} crops, {len(manifest['files'])} files")
+              f"{sum(manifest['crops'].values())} training crops, {sum(manifest['validation'].values())} "
+              f"validation words, {len(manifest['files'])} files")
     else:
         sets = list(args.set) + (["model.init_weights=null"] if args.from_scratch else [])
         recipes = args.recipe or [DEFAULT_RECIPE]

@@ -83,3 +83,15 @@ def test_the_command_prints_and_writes_the_rows(tmp_path, capsys):
     assert main([str(base), str(new), "--json", str(base)]) == 2  # never over an input
     assert base.read_text() == before
     assert "--json" in capsys.readouterr().err
+
+
+def test_buckets_the_words_do_not_reach_are_not_printed(capsys):
+    from sgenet_ocr.evaluation.compare import markdown
+
+    small = {"settings": {}, "rows": [], "words": {"labels": LABELS[:4], "buckets": BUCKETS[:4],
+                                                   "sources": [f"{i}.png" for i in range(4)],
+                                                   "readings": {"ppocr": {"sgenet": LABELS[:4]}}}}
+    rows = compare(small, small)
+    assert {r.bucket for r in rows if r.n == 0} == {"13-16", ">16"}  # kept in the JSON rows
+    table = markdown(rows, "a", "b")
+    assert "| ppocr | <=12 | 4 |" in table and "13-16" not in table and ">16" not in table

@@ -107,6 +107,31 @@ def test_bad_arguments_give_one_line_errors(tmp_path, capsys):
     assert "not found" in err and "Traceback" not in err
 
 
+def test_a_crop_height_limit_keeps_the_small_crops_of_a_folder(tmp_path, capsys):
+    """--max-crop-height: a training folder's crops too small for training (< 24 px) become a
+    held-out set like dev's small words; the limit is refused where it means nothing."""
+    folder = tmp_path / "words"
+    (folder / "images").mkdir(parents=True)
+    heights = [18, 23, 24, 40]
+    rng = np.random.default_rng(0)
+    lines = []
+    for i, height in enumerate(heights):
+        Image.fromarray(rng.integers(0, 255, (height, 3 * height, 3), dtype=np.uint8)).save(folder / "images" / f"{i}.png")
+        lines.append(f"{i}.png\tword{i}\n")
+    (folder / "labels.tsv").write_text("".join(lines))
+    samples, _ = load_samples(folder, "half", max_crop_height=23)
+    assert [s.label for s in samples] == ["word0", "word1"]
+    assert [s.lr.shape[0] for s in samples] == [9, 12] and samples[1].hr.shape[0] == 23
+    assert len(load_samples(folder, "half")[0]) == 4
+
+    _lmdb_from_crops(folder, tmp_path / "tz", limit=2)
+    with pytest.raises(UsageError, match="applies to crops folders"):
+        load_samples(tmp_path / "tz", "textzoom", max_crop_height=23)
+    assert main(["--data", str(folder), "--max-crop-height", "0", "--restorers", "identity",
+                 "--recognizers", "ppocr"]) == 2
+    assert "--max-crop-height must be a whole number >= 1" in capsys.readouterr().err
+
+
 def _lmdb_from_crops(folder: Path, out: Path, limit: int) -> None:
     from sgenet_ocr.data.textzoom import crop_to_pair, write_lmdb
     from sgenet_ocr.data.crops import load_crops

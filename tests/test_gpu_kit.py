@@ -68,8 +68,9 @@ def write_crops(folder: Path, count: int, heights=(40, 20)) -> None:
 def tiny_kit(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("kit")
     write_crops(root / "data" / "words", 24)
-    manifest = gpu_kit.build(root / "kit", root / "data", ["words"])
+    manifest = gpu_kit.build(root / "kit", root / "data", ["words"], validation=["words"])
     assert manifest["crops"] == {"words": 12}  # the 20 px crops and the don't-care mark are out
+    assert manifest["validation"] == {"words": 12}  # the 20 px crops: the validation words
     return root / "kit"
 
 
@@ -83,6 +84,13 @@ def test_build_contents(tiny_kit):
             source = Image.open(tiny_kit.parent / "data" / "words" / "images" / f"{path.stem}.jpg").convert("RGB")
             want = source.resize((round(source.width * 32 / source.height), 32), Image.Resampling.LANCZOS)
             assert np.array_equal(np.asarray(image.convert("RGB")), np.asarray(want))
+    judged = sorted((tiny_kit / "validation" / "words" / "images").iterdir())
+    assert len(judged) == 12
+    for path in judged:  # the small crops as they are, never trained on: halved, they are dev-like
+        with Image.open(path) as image:
+            source = Image.open(tiny_kit.parent / "data" / "words" / "images" / f"{path.stem}.jpg").convert("RGB")
+            assert image.height == 20 and np.array_equal(np.asarray(image.convert("RGB")), np.asarray(source))
+    assert not {p.name for p in judged} & {p.name for p in packed}
     assert (tiny_kit / manifest["prior"]).stat().st_size > 1_000_000
     assert list((tiny_kit / "wheels").glob("onnx2torch-*-py3-none-any.whl"))
     assert (tiny_kit / manifest["easyocr_models"] / "english_g2.pth").stat().st_size > 1_000_000
@@ -104,7 +112,7 @@ def test_kit_corruption_and_overwrite_refused(tiny_kit, tmp_path):
     owned.mkdir()
     (owned / "notes.txt").write_text("keep me")
     with pytest.raises(UsageError, match="refusing to overwrite"):
-        gpu_kit.build(owned, tiny_kit.parent / "data", ["words"])
+        gpu_kit.build(owned, tiny_kit.parent / "data", ["words"], validation=["words"])
     assert (owned / "notes.txt").read_text() == "keep me"
 
 
@@ -148,6 +156,9 @@ def check_results(out: Path, recipe: str) -> None:
     assert "samples/s" in report and re.search(r"words? vs step 0 \(fixed", report)  # the last validation vs the first
     config = yaml.safe_load((out / "config.yaml").read_text())
     assert config["recipe"] == recipe
+    # The kit's small crops, halved as dev is, chose the best weights.
+    assert config["validation"]["data"][0].endswith("validation/words") and config["validation"]["max_crop_height"] == 23
+    assert "half protocol on words crops <= 23 px" in best["selected_by"]
     for override in gpu_kit.load_recipes()[recipe]["set"]:  # the recipe is what was trained
         key, value = override.split("=", 1)
         node = config

@@ -469,3 +469,59 @@ def test_a_model_at_the_recognisers_size_starts_at_its_base_and_trains(tmp_path,
     loss = trainer.train_step(batch)["loss"]
     assert loss == loss and trainer.model.to_rgb.weight.abs().sum() > 0
     assert trainer.validate()["psnr"] > 10
+
+
+def test_validation_on_small_crops_made_as_the_evaluation_makes_them(tmp_path, word_folder):
+    """validation.data: the judged words are other crops, made small by an evaluation protocol
+    (half: the crop halved, as dev is judged), and every training crop is trained on. A training
+    folder's crops are judged only below the training height, so no judged word is trained on."""
+    from PIL import Image
+
+    from sgenet_ocr.data.pairs import to_tensor
+    from sgenet_ocr.evaluation.protocols import degrade
+    from sgenet_ocr.imaging import load_image, resize
+
+    small = tmp_path / "small"
+    (small / "images").mkdir(parents=True)
+    lines = []
+    for name, label in [line.split("\t") for line in (word_folder / "labels.tsv").read_text().splitlines()[:6]]:
+        image = Image.open(word_folder / "images" / name)
+        image.resize((round(image.width * 20 / image.height), 20)).save(small / "images" / name)
+        lines.append(f"{name}\t{label}\n")
+    (small / "labels.tsv").write_text("".join(lines))
+
+    settings = tiny_training_settings(word_folder) + [f"validation.data=[{small}]"]
+    trainer = Trainer(load_config(None, settings), tmp_path / "run")
+    assert trainer.n_train == 20 and trainer.n_val == 6  # nothing held out of the training folder
+    # Each judged LR is its 20 px crop halved (10 px, as `evaluate --protocol half` makes it),
+    # then resized to the model's 16 px input, whatever the training simulation would draw.
+    expected = {}
+    for line in lines:
+        name, label = line.rstrip("\n").split("\t")
+        halved = degrade(load_image(small / "images" / name), "half")
+        assert halved.shape[0] == 10
+        expected.setdefault(label, []).append(halved)  # the four words repeat
+    judged = 0
+    for batch in trainer.val_batches:
+        assert batch["lr"].shape[-2] == 16 and batch["hr"].shape[-2] == 32
+        for lr, label in zip(batch["lr"], batch["label"]):
+            assert any(torch.equal(lr, to_tensor(resize(h, lr.shape[-1], 16))) for h in expected[label])
+            judged += 1
+    assert judged == 6 and trainer.validate()["acc_sr"] is not None
+
+    # A run resumed with other validation words starts its best score and paired bar again.
+    before = Trainer(load_config(None, tiny_training_settings(word_folder)), tmp_path / "resumed")
+    before.best_score, before.start_hits = 0.9, [True] * 4
+    before._save_checkpoint()
+    resumed = Trainer(load_config(None, settings), tmp_path / "resumed", resume=True)
+    assert resumed.step == before.step and resumed.best_score == -1.0 and resumed.start_hits is None
+    again = Trainer(load_config(None, tiny_training_settings(word_folder)), tmp_path / "resumed", resume=True)
+    assert again.best_score == 0.9 and again.start_hits == [True] * 4  # the same words: kept
+
+    # The training folder itself: only crops below data.min_hr_height (16 here) may be judged.
+    for extra, message in ((f"validation.data=[{word_folder}]", "validation.max_crop_height below"),
+                           (f"validation.data=[{word_folder}] validation.max_crop_height=15",
+                            "no validation crops"),
+                           ("validation.protocol=textzoom", "validation.protocol must be one of")):
+        with pytest.raises(UsageError, match=message):
+            Trainer(load_config(None, tiny_training_settings(word_folder) + extra.split()), tmp_path / "refused")

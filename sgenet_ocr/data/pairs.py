@@ -5,7 +5,8 @@ bucket (:class:`WidthBucketSampler`); a ``textzoom_fraction`` of the samples ins
 TextZoom's fixed 16x64 -> 32x128 geometry. Every sample gets its own seed from the sampler,
 so a run is reproducible from its seed. For ``base="crop"`` models each item also carries the
 base the restorers will make at inference: the damaged native-size word enlarged once to the
-output size (the HR size, or ``output_scale`` times the LR input).
+output size (the HR size, or ``output_scale`` times the LR input). :class:`ProtocolPairDataset`
+makes validation pairs the way the evaluation protocols do.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from ..imaging import enlarge_once
+from ..evaluation.protocols import degrade
+from ..imaging import enlarge_once, resize
 from .crops import Crop
 from .degrade import DegradeConfig, aspect_lr_width, make_hr, make_lr_and_native
 
@@ -47,8 +49,7 @@ class PairDataset(Dataset):
     def __getitem__(self, key) -> dict:
         index, lr_width, seed = key
         crop = self.crops[index]
-        rng = np.random.default_rng(seed)
-        lr, native = make_lr_and_native(crop.image, lr_width, rng, self.cfg)
+        lr, native = self.lr_and_native(crop, lr_width, seed)
         hr = make_hr(crop.image, lr_width, self.cfg)
         item = {"lr": to_tensor(lr), "hr": to_tensor(hr), "label": crop.label}
         if self.with_base:
@@ -57,6 +58,24 @@ class PairDataset(Dataset):
         if self.keep_native:
             item["native"] = native
         return item
+
+    def lr_and_native(self, crop: Crop, lr_width: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """The model's LR input and the small word it was made from (the training simulation)."""
+        return make_lr_and_native(crop.image, lr_width, np.random.default_rng(seed), self.cfg)
+
+
+class ProtocolPairDataset(PairDataset):
+    """Pairs whose small word is made as the evaluation makes it (``protocol``: ``half`` halves
+    the crop), not by the training simulation: validation on the kind of word a checkpoint is
+    judged on. The word is then resized to the model's input height like any other LR."""
+
+    def __init__(self, crops: Sequence[Crop], cfg: DegradeConfig, protocol: str, **kwargs):
+        super().__init__(crops, cfg, **kwargs)
+        self.protocol = protocol
+
+    def lr_and_native(self, crop: Crop, lr_width: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        native = degrade(crop.image, self.protocol)  # deterministic: the seed is not needed
+        return resize(native, lr_width, self.cfg.lr_height), native
 
 
 # A bucket's last batch is kept from this size on, whatever the batch size: at a GPU's 512 a

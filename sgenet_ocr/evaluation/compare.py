@@ -103,6 +103,8 @@ def markdown(rows: list[PairedRow], base_name: str, new_name: str) -> str:
              "| recognizer | bucket | n | base | new | fixed | broken | net | p |",
              "|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
+        if not row.n:  # a bucket these words do not reach (a set of small words has no 13-16 px)
+            continue
         lines.append(f"| {row.recognizer} | {row.bucket} | {row.n} | {pct(row.base_accuracy)} | "
                      f"{pct(row.new_accuracy)} | {row.fixed} | {row.broken} | {row.gain:+d} | {row.p_value:.3f} |")
     return "\n".join(lines) + "\n"

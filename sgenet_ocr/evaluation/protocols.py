@@ -80,11 +80,14 @@ def reference(hr: np.ndarray, protocol: str) -> np.ndarray:
     return resize(hr, 128, 32) if protocol == "textzoom" else hr
 
 
-def load_samples(data: str | Path, protocol: str, limit: int | None = None) -> tuple[list[WordPair], int]:
+def load_samples(data: str | Path, protocol: str, limit: int | None = None,
+                 max_crop_height: int | None = None) -> tuple[list[WordPair], int]:
     """Samples of a crops folder or TextZoom LMDB (or its easy/medium/hard folder).
 
     Words whose label is empty under the TextZoom protocol are skipped; returns
-    ``(samples, skipped)``. ``limit`` caps the samples per split.
+    ``(samples, skipped)``. ``limit`` caps the samples per split. ``max_crop_height`` keeps a
+    crops folder's crops at most that tall (e.g. 23: the training folders' crops that training
+    never uses, ``data.min_hr_height`` 24, which ``half`` makes into dev-like words <= 12 px).
     """
     from ..data.textzoom import is_lmdb, open_splits
 
@@ -97,6 +100,8 @@ def load_samples(data: str | Path, protocol: str, limit: int | None = None) -> t
         from ..data.crops import load_crops
 
         for crop in load_crops(path):
+            if max_crop_height is not None and crop.height > max_crop_height:
+                continue
             if not normalize_text(crop.label):
                 skipped += 1
                 continue
@@ -107,6 +112,8 @@ def load_samples(data: str | Path, protocol: str, limit: int | None = None) -> t
         return samples, skipped
     if not path.exists():
         raise UsageError(f"evaluation data not found: {path}")
+    if max_crop_height is not None:
+        raise UsageError(f"{path}: a crop height limit applies to crops folders (labels.tsv), not to TextZoom LMDBs")
     if not (is_lmdb(path) or any(is_lmdb(path / s) for s in ("easy", "medium", "hard"))):
         raise UsageError(f"{path}: not a crops folder (labels.tsv) nor a TextZoom LMDB")
     for split, db in open_splits(path).items():

@@ -10,6 +10,7 @@ import yaml
 
 from ..devices import parse_device
 from ..errors import UsageError
+from ..evaluation.protocols import PROTOCOLS
 
 DEFAULT_CONFIG = Path(__file__).parent.parent / "configs" / "sgenet_default.yaml"
 
@@ -73,6 +74,7 @@ RANGES = {
     "loss.text_every": Range(1, whole=True),
     "loss.text_chunk": Range(1, whole=True),
     "validation.max_height": Range(1, whole=True),
+    "validation.max_crop_height": Range(1, whole=True),
     "log.val_every_minutes": Range(0, low_ok=False),
     "log.checkpoint_every_minutes": Range(0, low_ok=False),
     "log.log_every_steps": Range(1, whole=True),
@@ -97,6 +99,10 @@ def check_config(config: dict) -> None:
             if high is not None:
                 bounds += f" and {'<=' if allowed.high_ok else '<'} {high}"
             raise UsageError(f"{key} must be {bounds}, not {node!r}")
+    protocol = (config.get("validation") or {}).get("protocol")
+    crop_protocols = [p for p in PROTOCOLS if p != "textzoom"]  # textzoom ignores the crop's shape
+    if protocol is not None and protocol not in crop_protocols:
+        raise UsageError(f"validation.protocol must be one of {', '.join(crop_protocols)}, not {protocol!r}")
     betas = config.get("train", {}).get("betas")
     if betas is not None and (len(betas) != 2 or not all(_is_number(b) and 0 <= b < 1 for b in betas)):
         raise UsageError(f"train.betas must be two numbers in [0, 1), not {betas!r}")

@@ -3,26 +3,37 @@ from __future__ import annotations
 
 import shutil
 import signal
+from pathlib import Path
 
 import numpy as np
 
 from ..data.crops import Crop, load_crops
-from ..data.pairs import PairDataset, collate
+from ..data.degrade import DegradeConfig
+from ..data.pairs import PairDataset, ProtocolPairDataset, collate
 from ..errors import UsageError
+from ..metrics import normalize_text
 from .config import resolve_data_path
 
 
 def build_crops(cfg: dict) -> tuple[list[Crop], list[Crop]]:
-    """Train and held-out validation crops (seeded split), plus synthetic words if asked."""
+    """Train and validation crops, plus synthetic words if asked.
+
+    Validation holds out ``data.val_count`` training crops (seeded split), or, with
+    ``validation.data``, takes the crops of those folders that are at most
+    ``validation.max_crop_height`` tall and trains on every training crop.
+    """
     data = cfg["data"]
     folders = [resolve_data_path(s) for s in data["train"]]
     crops = load_crops(folders, min_height=int(data["min_hr_height"]))
     if not crops:
         raise UsageError("no training crops found in " + ", ".join(map(str, folders)))
-    order = np.random.default_rng(cfg["seed"]).permutation(len(crops))
-    val_count = min(int(data["val_count"]), len(crops) // 5)
-    val = [crops[i] for i in order[:val_count]]
-    train = [crops[i] for i in order[val_count:]]
+    if (cfg.get("validation") or {}).get("data"):
+        train, val = crops, validation_crops(cfg, folders)
+    else:
+        order = np.random.default_rng(cfg["seed"]).permutation(len(crops))
+        val_count = min(int(data["val_count"]), len(crops) // 5)
+        val = [crops[i] for i in order[:val_count]]
+        train = [crops[i] for i in order[val_count:]]
     fraction = float(data.get("synth_fraction", 0.0))  # in [0, 1): config.RANGES
     if fraction > 0:
         from ..data.synth import render_words
@@ -31,6 +42,48 @@ def build_crops(cfg: dict) -> tuple[list[Crop], list[Crop]]:
         count = int(round(fraction / (1.0 - fraction) * len(train)))
         train += render_words(count, seed=int(data.get("synth_seed", 1)), words=[c.label for c in train])
     return train, val
+
+
+def validation_crops(cfg: dict, train_folders: list[Path]) -> list[Crop]:
+    """The crops of ``validation.data`` at most ``validation.max_crop_height`` px tall.
+
+    Crops of a training folder qualify only below ``data.min_hr_height``, so no validation word
+    is ever trained on: the training folders' small crops, unused as SR targets, are words like
+    the dev set's small ones (camera-small, then halved by the ``half`` protocol).
+    """
+    vcfg = cfg["validation"]
+    folders = [resolve_data_path(s) for s in vcfg["data"]]
+    max_height = vcfg.get("max_crop_height")
+    shared = {f.resolve() for f in folders} & {f.resolve() for f in train_folders}
+    if shared and (max_height is None or max_height >= int(cfg["data"]["min_hr_height"])):
+        raise UsageError(f"validation.data shares {', '.join(sorted(f.name for f in shared))} with data.train: "
+                         f"set validation.max_crop_height below data.min_hr_height "
+                         f"({cfg['data']['min_hr_height']}) so no validation crop is trained on")
+    crops = [c for c in load_crops(folders) if normalize_text(c.label)
+             and (max_height is None or c.height <= max_height)]
+    if not crops:
+        raise UsageError("no validation crops in " + ", ".join(map(str, folders))
+                         + (f" at most {max_height} px tall" if max_height else ""))
+    return crops
+
+
+def validation_set(cfg: dict, crops: list[Crop], degrade: DegradeConfig, **kwargs) -> PairDataset:
+    """Validation pairs: made by ``validation.protocol`` from ``validation.data`` crops, else by
+    the training simulation (seeded, the same at every validation)."""
+    vcfg = cfg.get("validation") or {}
+    if vcfg.get("data"):
+        return ProtocolPairDataset(crops, degrade, vcfg.get("protocol") or "half", **kwargs)
+    return PairDataset(crops, degrade, **kwargs)
+
+
+def validation_source(cfg: dict) -> str:
+    """Where the validation words come from, in words (the trainer's log and sidecar)."""
+    vcfg = cfg.get("validation") or {}
+    if not vcfg.get("data"):
+        return "held-out training crops, training degradation"
+    cap = vcfg.get("max_crop_height")
+    names = ", ".join(Path(str(s)).name for s in vcfg["data"])
+    return f"{vcfg.get('protocol') or 'half'} protocol on {names}" + (f" crops <= {cap} px" if cap else "")
 
 
 def validation_batches(dataset: PairDataset, batch_size: int, seed: int) -> list[dict]:

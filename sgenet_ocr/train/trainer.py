@@ -20,7 +20,8 @@ from ..data.pairs import PairDataset, WidthBucketSampler, collate
 from ..errors import UsageError
 from ..metrics import paired_change, word_correct
 from .config import DEFAULT_CONFIG, check_config, pick_device
-from .loading import build_crops, fit_to_shared_memory, leave_stop_signals_to_the_trainer, validation_batches
+from .loading import (build_crops, fit_to_shared_memory, leave_stop_signals_to_the_trainer, validation_batches,
+                      validation_set, validation_source)
 from .losses import TextFocus, at_size_of, decoded_texts, pixel_loss
 from .optim import Ema, make_optimizer
 
@@ -114,8 +115,8 @@ class Trainer:
         base_args = {"base": self.model.config.base, "output_scale": self.model.output_scale}
         self.train_set = PairDataset(train_crops, degrade, **base_args)
         self.val_batches = validation_batches(
-            PairDataset(val_crops, degrade, keep_native=bool(self.judges), **base_args), tcfg["batch_size"],
-            cfg["seed"])
+            validation_set(cfg, val_crops, degrade, keep_native=bool(self.judges), **base_args),
+            tcfg["batch_size"], cfg["seed"])
         self.sampler = WidthBucketSampler(self.train_set.aspect_widths(), tcfg["batch_size"],
                                           seed=cfg["seed"], width_budget=tcfg.get("batch_width_budget"),
                                           textzoom_fraction=cfg["data"]["textzoom_fraction"],
@@ -158,6 +159,7 @@ class Trainer:
             "step": self.step, "minutes": self.minutes(), "config": self.cfg,
             "validation": self.val_result, "best_score": self.best_score,
             "start_hits": self.start_hits, "start_step": self.start_step,
+            "validation_source": validation_source(self.cfg),
         }
         tmp = self.out / "last.pt.tmp"
         torch.save(state, tmp)
@@ -175,6 +177,12 @@ class Trainer:
         self.best_score = state.get("best_score", state.get("best_acc", -1.0))
         self.start_hits, self.start_step = state.get("start_hits"), int(state.get("start_step", 0))
         print(f"resumed from {path} at step {self.step} ({self.minutes_before:.1f} min)", flush=True)
+        judged_before = state.get("validation_source", "held-out training crops, training degradation")
+        if judged_before != validation_source(self.cfg):
+            # Scores on other words do not compare: the best weights and the paired bar start again.
+            print(f"validation changed ({judged_before} -> {validation_source(self.cfg)}): "
+                  f"best weights and the paired comparison restart from this step", flush=True)
+            self.val_result, self.best_score, self.start_hits = {}, -1.0, None
 
     def export(self, name: str = EXPORT_NAME) -> str:
         """Write the EMA weights as ``name`` with ``save_weights``; returns their sha256."""
@@ -247,7 +255,8 @@ class Trainer:
         result = {"step": self.step, "l1": float(np.mean(l1s)), "psnr": float(np.mean(psnrs))}
         for key, values in hits.items():
             result["acc_" + key] = float(np.mean(values)) if values else self.val_result.get("acc_" + key)
-        result.update(select=result["acc_sr"], selected_by=f"{self.text.prior.name} accuracy on all validation crops")
+        result.update(select=result["acc_sr"], selected_by=f"{self.text.prior.name} accuracy on all validation crops "
+                                                             f"({validation_source(self.cfg)})")
         self.last_hits = list(hits["sr"])
         if self.judges:
             labels = [label for batch in self.val_batches for label in batch["label"]]
@@ -259,7 +268,7 @@ class Trainer:
             result.update(engines=engines, baselines=self.judges.baselines,
                           select=self.judges.score(engines),
                           selected_by=f"mean accuracy of {', '.join(engines)} on LR text <= "
-                                      f"{self.judges.max_height} px")
+                                      f"{self.judges.max_height} px ({validation_source(self.cfg)})")
         self.val_result = result
         return result
 
@@ -398,7 +407,8 @@ class Trainer:
     def _run(self) -> dict:
         tcfg, logcfg = self.cfg["train"], self.cfg["log"]
         self.started = time.monotonic()
-        print(f"training on {self.device}: {self.n_train} train / {self.n_val} val crops, "
+        print(f"training on {self.device}: {self.n_train} train / {self.n_val} val crops "
+              f"({validation_source(self.cfg)}), "
               f"{sum(p.numel() for p in self.trainable.values())} trainable parameters", flush=True)
         if not self.val_result:
             self._report_val(self.validate())
