@@ -18,7 +18,6 @@ mean seconds per page. ``identical`` says whether both wrote the same rows apart
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -31,14 +30,22 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from sgenet_ocr.cli import ArgumentParser, positive_float, positive_int, run_cli  # noqa: E402
+from sgenet_ocr.errors import SgenetOcrError, UsageError  # noqa: E402
+from sgenet_ocr.outputs import output_file  # noqa: E402
+
 STAGES = ("detect", "restore", "recognize", "recognize_baseline")
 
 
 def pages_of(data: Path, limit: int) -> list[Path]:
     folder = data / "ic15_e2e_dev" / "images"
     if not folder.is_dir():
-        sys.exit(f"throughput: {folder} not found (--data: the shared data folder)")
+        raise UsageError(f"{folder} not found (--data: the shared data folder)")
     found = sorted(folder.glob("img_*.jpg"), key=lambda p: int(re.sub(r"\D", "", p.stem)))
+    if not found:
+        raise UsageError(f"no img_*.jpg pages in {folder}")
     return found[:limit]
 
 
@@ -54,7 +61,8 @@ def run_timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, subpro
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode not in (0, 3):
-        sys.exit(f"throughput: {' '.join(cmd[:4])} ... failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        last = proc.stderr.strip().splitlines()[-1:] or ["no message"]
+        raise SgenetOcrError(f"{' '.join(cmd[1:3])} failed with exit code {proc.returncode}: {last[0]}")
     return wall, cpu, proc
 
 
@@ -73,19 +81,19 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 3) if a and b else None
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def _main(argv: list[str] | None = None) -> int:
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("SGENET_DATA", REPO.parent / "shared" / "data")))
-    ap.add_argument("--limit", type=int, default=20, help="first N pages of ic15_e2e_dev (default 20)")
+    ap.add_argument("--limit", type=positive_int, default=20, help="first N pages of ic15_e2e_dev (default 20)")
     ap.add_argument("--engine", default="rapidocr")
     ap.add_argument("--restorer", help="default: the engine's preferred one")
-    ap.add_argument("--workers", type=int, help="Ray actors (default: one per CPU)")
-    ap.add_argument("--cpus-per-worker", type=float, default=1.0)
-    ap.add_argument("--batch-size", type=int, default=1)
-    ap.add_argument("--engine-threads", type=int,
+    ap.add_argument("--workers", type=positive_int, help="Ray actors (default: one per CPU)")
+    ap.add_argument("--cpus-per-worker", type=positive_float, default=1.0)
+    ap.add_argument("--batch-size", type=positive_int, default=1)
+    ap.add_argument("--engine-threads", type=positive_int,
                     help="the engine's 'threads' option (rapidocr, paddleocr) in both runs, via a preset; "
                          "default: the engine's own (all cores per pipeline)")
-    ap.add_argument("--json", type=Path, default=REPO / "benchmarks" / "results" / "throughput.json")
+    ap.add_argument("--json", type=output_file("--json"), default=REPO / "benchmarks" / "results" / "throughput.json")
     args = ap.parse_args(argv)
 
     pages = pages_of(args.data, args.limit)
@@ -122,7 +130,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.workers:
             cmd += ["--workers", str(args.workers)]
         wall, _, proc = run_timed(cmd, env)
-        sys.path.insert(0, str(REPO))
         from sgenet_ocr.batch import read_results
 
         rows = read_results(out)
@@ -154,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     args.json.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_cli("throughput", _main, argv)
 
 
 if __name__ == "__main__":

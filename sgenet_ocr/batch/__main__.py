@@ -15,32 +15,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import ArgumentParser, exit_codes_epilog, print_error, run_cli
+from ..cli import ArgumentParser, exit_codes_epilog, positive_float, positive_int, print_error, run_cli
 from ..errors import InputImageError, UsageError
 
 PROG = "python -m sgenet_ocr.batch"
 NAME = "batch"  # errors print as "sgenet-ocr batch: error: ..."
 MAX_ERROR_LINES = 20
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
 
 
 def build_parser() -> ArgumentParser:
@@ -64,16 +44,16 @@ def build_parser() -> ArgumentParser:
     r = p.add_argument_group("Ray")
     r.add_argument("--address", help="Ray cluster address (default: $RAY_ADDRESS, else the Ray that `ray start` "
                                      "runs on this machine, else a new local one; 'local': always a new local one)")
-    r.add_argument("--workers", type=_positive_int,
+    r.add_argument("--workers", type=positive_int,
                    help="actors, each with one pipeline (default: cluster CPUs // --cpus-per-worker)")
-    r.add_argument("--cpus-per-worker", type=_positive_float, default=1.0,
+    r.add_argument("--cpus-per-worker", type=positive_float, default=1.0,
                    help="CPUs each actor reserves, also its torch threads (default 1)")
-    r.add_argument("--gpus-per-worker", type=_positive_float,
+    r.add_argument("--gpus-per-worker", type=positive_float,
                    help="GPUs each actor reserves (with --device cuda; fractions share a GPU)")
-    r.add_argument("--batch-size", type=_positive_int, default=4, help="pages per actor call (default 4)")
-    r.add_argument("--shard-size", type=_positive_int, default=256,
+    r.add_argument("--batch-size", type=positive_int, default=4, help="pages per actor call (default 4)")
+    r.add_argument("--shard-size", type=positive_int, default=256,
                    help="rows per output shard (default 256); a killed run loses at most the unwritten ones")
-    r.add_argument("--flush-seconds", type=_positive_float, default=60.0,
+    r.add_argument("--flush-seconds", type=positive_float, default=60.0,
                    help="also write a shard when its oldest row is this old (default 60)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars, only errors")
     return p
