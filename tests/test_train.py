@@ -471,25 +471,29 @@ def test_a_model_at_the_recognisers_size_starts_at_its_base_and_trains(tmp_path,
     assert trainer.validate()["psnr"] > 10
 
 
+def small_word_folder(folder: Path, word_folder: Path, count: int) -> tuple[Path, list[str]]:
+    """The first ``count`` crops of ``word_folder`` at 20 px: words below the training height."""
+    from PIL import Image
+
+    (folder / "images").mkdir(parents=True)
+    lines = []
+    for name, label in [line.split("\t") for line in (word_folder / "labels.tsv").read_text().splitlines()[:count]]:
+        image = Image.open(word_folder / "images" / name)
+        image.resize((round(image.width * 20 / image.height), 20)).save(folder / "images" / name)
+        lines.append(f"{name}\t{label}\n")
+    (folder / "labels.tsv").write_text("".join(lines))
+    return folder, lines
+
+
 def test_validation_on_small_crops_made_as_the_evaluation_makes_them(tmp_path, word_folder):
     """validation.data: the judged words are other crops, made small by an evaluation protocol
     (half: the crop halved, as dev is judged), and every training crop is trained on. A training
     folder's crops are judged only below the training height, so no judged word is trained on."""
-    from PIL import Image
-
     from sgenet_ocr.data.pairs import to_tensor
     from sgenet_ocr.evaluation.protocols import degrade
     from sgenet_ocr.imaging import load_image, resize
 
-    small = tmp_path / "small"
-    (small / "images").mkdir(parents=True)
-    lines = []
-    for name, label in [line.split("\t") for line in (word_folder / "labels.tsv").read_text().splitlines()[:6]]:
-        image = Image.open(word_folder / "images" / name)
-        image.resize((round(image.width * 20 / image.height), 20)).save(small / "images" / name)
-        lines.append(f"{name}\t{label}\n")
-    (small / "labels.tsv").write_text("".join(lines))
-
+    small, lines = small_word_folder(tmp_path / "small", word_folder, 6)
     settings = tiny_training_settings(word_folder) + [f"validation.data=[{small}]"]
     trainer = Trainer(load_config(None, settings), tmp_path / "run")
     assert trainer.n_train == 20 and trainer.n_val == 6  # nothing held out of the training folder
@@ -525,3 +529,38 @@ def test_validation_on_small_crops_made_as_the_evaluation_makes_them(tmp_path, w
                            ("validation.protocol=textzoom", "validation.protocol must be one of")):
         with pytest.raises(UsageError, match=message):
             Trainer(load_config(None, tiny_training_settings(word_folder) + extra.split()), tmp_path / "refused")
+
+
+def test_a_share_of_the_small_words_is_trained_on_as_the_evaluation_makes_them(tmp_path, word_folder):
+    """data.small_word_share: a seeded part of validation.data's words leaves validation for the
+    training pool (repeated small_word_repeat times), made small by validation.protocol, not by
+    the training simulation; no word is both trained and judged."""
+    from sgenet_ocr.data.pairs import to_tensor
+    from sgenet_ocr.evaluation.protocols import degrade
+    from sgenet_ocr.imaging import resize
+    from sgenet_ocr.train.loading import validation_source
+
+    small, _ = small_word_folder(tmp_path / "small", word_folder, 10)
+    settings = tiny_training_settings(word_folder) + [f"validation.data=[{small}]", "data.small_word_share=0.6",
+                                                      "data.small_word_repeat=2"]
+    trainer = Trainer(load_config(None, settings), tmp_path / "run")
+    assert trainer.n_train == 20 + 6 * 2 and trainer.n_val == 4
+    real_small = [c for c in trainer.train_set.crops if c.protocol]
+    assert len(real_small) == 12 and {c.protocol for c in real_small} == {"half"}
+    trained = {c.source for c in real_small}
+    assert len(trained) == 6 and all(c.height == 20 for c in real_small)
+    # The simulated crops keep the simulation; a small word's LR is its halved crop, every draw.
+    assert all(c.protocol is None for c in trainer.train_set.crops[:20])
+    index = trainer.train_set.crops.index(real_small[0])
+    width = trainer.train_set.aspect_widths()[index]
+    first, second = (trainer.train_set[(index, width, seed)]["lr"] for seed in (1, 2))
+    halved = degrade(real_small[0].image, "half")
+    assert torch.equal(first, second) and torch.equal(first, to_tensor(resize(halved, width, 16)))
+    # The same seed splits the same way; the judged words are the other four.
+    again = Trainer(load_config(None, settings), tmp_path / "again")
+    assert {c.source for c in again.train_set.crops if c.protocol} == trained
+    assert "less the 0.6 share trained on" in validation_source(load_config(None, settings))
+
+    with pytest.raises(UsageError, match="takes its words from validation.data"):
+        Trainer(load_config(None, tiny_training_settings(word_folder) + ["data.small_word_share=0.5"]),
+                tmp_path / "refused")

@@ -11,13 +11,18 @@ from ..errors import UsageError
 from ..imaging import load_image
 
 
-@dataclass
+@dataclass(eq=False)  # pixels: equality is identity
 class Crop:
-    """One word crop: RGB ``uint8`` pixels ``(h, w, 3)``, its label and where it came from."""
+    """One word crop: RGB ``uint8`` pixels ``(h, w, 3)``, its label and where it came from.
+
+    ``protocol`` (``half``, ``third``, ``half-blur``) marks a word that training pairs make small
+    as that evaluation protocol does, instead of by the training simulation: a real small word.
+    """
 
     image: np.ndarray
     label: str
     source: str
+    protocol: str | None = None
 
     @property
     def height(self) -> int:

@@ -5,8 +5,9 @@ bucket (:class:`WidthBucketSampler`); a ``textzoom_fraction`` of the samples ins
 TextZoom's fixed 16x64 -> 32x128 geometry. Every sample gets its own seed from the sampler,
 so a run is reproducible from its seed. For ``base="crop"`` models each item also carries the
 base the restorers will make at inference: the damaged native-size word enlarged once to the
-output size (the HR size, or ``output_scale`` times the LR input). :class:`ProtocolPairDataset`
-makes validation pairs the way the evaluation protocols do.
+output size (the HR size, or ``output_scale`` times the LR input). A crop marked with an
+evaluation protocol (``Crop.protocol``) is made small the way that protocol does, not by the
+training simulation: the validation words, and real small words trained on.
 """
 from __future__ import annotations
 
@@ -60,22 +61,13 @@ class PairDataset(Dataset):
         return item
 
     def lr_and_native(self, crop: Crop, lr_width: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        """The model's LR input and the small word it was made from (the training simulation)."""
+        """The model's LR input and the small word it was made from: by the crop's evaluation
+        protocol (``half`` halves it; deterministic) or else by the training simulation. Either
+        word is then resized to the model's input height."""
+        if crop.protocol:
+            native = degrade(crop.image, crop.protocol)
+            return resize(native, lr_width, self.cfg.lr_height), native
         return make_lr_and_native(crop.image, lr_width, np.random.default_rng(seed), self.cfg)
-
-
-class ProtocolPairDataset(PairDataset):
-    """Pairs whose small word is made as the evaluation makes it (``protocol``: ``half`` halves
-    the crop), not by the training simulation: validation on the kind of word a checkpoint is
-    judged on. The word is then resized to the model's input height like any other LR."""
-
-    def __init__(self, crops: Sequence[Crop], cfg: DegradeConfig, protocol: str, **kwargs):
-        super().__init__(crops, cfg, **kwargs)
-        self.protocol = protocol
-
-    def lr_and_native(self, crop: Crop, lr_width: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        native = degrade(crop.image, self.protocol)  # deterministic: the seed is not needed
-        return resize(native, lr_width, self.cfg.lr_height), native
 
 
 # A bucket's last batch is kept from this size on, whatever the batch size: at a GPU's 512 a

@@ -55,6 +55,8 @@ RANGES = {
     "data.val_count": Range(1, whole=True),
     "data.textzoom_fraction": Range(0, 1),
     "data.synth_fraction": Range(0, 1, high_ok=False),  # the share of the pool: 1 leaves no real crop
+    "data.small_word_share": Range(0, 1, high_ok=False),  # 1 would leave nothing to validate on
+    "data.small_word_repeat": Range(1, whole=True),
     "data.num_workers": Range(0, whole=True),
     "train.batch_size": Range(1, whole=True),
     "train.batch_width_budget": Range(1, whole=True),

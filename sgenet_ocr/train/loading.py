@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import shutil
 import signal
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from ..data.crops import Crop, load_crops
 from ..data.degrade import DegradeConfig
-from ..data.pairs import PairDataset, ProtocolPairDataset, collate
+from ..data.pairs import PairDataset, collate
 from ..errors import UsageError
 from ..metrics import normalize_text
 from .config import resolve_data_path
@@ -20,15 +21,25 @@ def build_crops(cfg: dict) -> tuple[list[Crop], list[Crop]]:
 
     Validation holds out ``data.val_count`` training crops (seeded split), or, with
     ``validation.data``, takes the crops of those folders that are at most
-    ``validation.max_crop_height`` tall and trains on every training crop.
+    ``validation.max_crop_height`` tall and trains on every training crop. Then
+    ``data.small_word_share`` of those small words (seeded split) are trained on instead, made
+    small by ``validation.protocol`` like the rest and repeated ``data.small_word_repeat`` times
+    in the pool: real small words, the kind the evaluation reads, beside simulated ones.
     """
     data = cfg["data"]
     folders = [resolve_data_path(s) for s in data["train"]]
     crops = load_crops(folders, min_height=int(data["min_hr_height"]))
     if not crops:
         raise UsageError("no training crops found in " + ", ".join(map(str, folders)))
+    share = float(data.get("small_word_share") or 0.0)
+    if share and not (cfg.get("validation") or {}).get("data"):
+        raise UsageError("data.small_word_share takes its words from validation.data: set it too")
     if (cfg.get("validation") or {}).get("data"):
         train, val = crops, validation_crops(cfg, folders)
+        if share:
+            small, val = split_small_words(val, share, int(cfg["seed"]))
+            protocol = cfg["validation"].get("protocol") or "half"
+            train = train + [replace(c, protocol=protocol) for c in small] * int(data.get("small_word_repeat", 1))
     else:
         order = np.random.default_rng(cfg["seed"]).permutation(len(crops))
         val_count = min(int(data["val_count"]), len(crops) // 5)
@@ -67,12 +78,23 @@ def validation_crops(cfg: dict, train_folders: list[Path]) -> list[Crop]:
     return crops
 
 
+def split_small_words(crops: list[Crop], share: float, seed: int) -> tuple[list[Crop], list[Crop]]:
+    """``(trained, validated)``: a seeded ``share`` of the small words to train on, the rest to
+    validate on (at least one each)."""
+    order = np.random.default_rng([seed, 1]).permutation(len(crops))
+    count = min(max(1, int(round(share * len(crops)))), len(crops) - 1)
+    if count < 1:
+        raise UsageError(f"data.small_word_share needs at least 2 validation words, found {len(crops)}")
+    return [crops[i] for i in sorted(order[:count])], [crops[i] for i in sorted(order[count:])]
+
+
 def validation_set(cfg: dict, crops: list[Crop], degrade: DegradeConfig, **kwargs) -> PairDataset:
     """Validation pairs: made by ``validation.protocol`` from ``validation.data`` crops, else by
     the training simulation (seeded, the same at every validation)."""
     vcfg = cfg.get("validation") or {}
     if vcfg.get("data"):
-        return ProtocolPairDataset(crops, degrade, vcfg.get("protocol") or "half", **kwargs)
+        protocol = vcfg.get("protocol") or "half"
+        crops = [replace(c, protocol=protocol) for c in crops]
     return PairDataset(crops, degrade, **kwargs)
 
 
@@ -83,7 +105,9 @@ def validation_source(cfg: dict) -> str:
         return "held-out training crops, training degradation"
     cap = vcfg.get("max_crop_height")
     names = ", ".join(Path(str(s)).name for s in vcfg["data"])
-    return f"{vcfg.get('protocol') or 'half'} protocol on {names}" + (f" crops <= {cap} px" if cap else "")
+    share = float(cfg["data"].get("small_word_share") or 0.0)
+    return (f"{vcfg.get('protocol') or 'half'} protocol on {names}" + (f" crops <= {cap} px" if cap else "")
+            + (f", less the {share:g} share trained on" if share else ""))
 
 
 def validation_batches(dataset: PairDataset, batch_size: int, seed: int) -> list[dict]:
