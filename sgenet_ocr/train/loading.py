@@ -32,14 +32,15 @@ def build_crops(cfg: dict) -> tuple[list[Crop], list[Crop]]:
     if not crops:
         raise UsageError("no training crops found in " + ", ".join(map(str, folders)))
     share = float(data.get("small_word_share") or 0.0)
-    if share and not (cfg.get("validation") or {}).get("data"):
+    judged_elsewhere = bool((cfg.get("validation") or {}).get("data"))
+    if share and not judged_elsewhere:
         raise UsageError("data.small_word_share takes its words from validation.data: set it too")
-    if (cfg.get("validation") or {}).get("data"):
+    if judged_elsewhere:
         train, val = crops, validation_crops(cfg, folders)
         if share:
             small, val = split_small_words(val, share, int(cfg["seed"]))
-            protocol = cfg["validation"].get("protocol") or "half"
-            train = train + [replace(c, protocol=protocol) for c in small] * int(data.get("small_word_repeat", 1))
+            marked = [replace(c, protocol=validation_protocol(cfg)) for c in small]
+            train = train + marked * int(data.get("small_word_repeat", 1))
     else:
         order = np.random.default_rng(cfg["seed"]).permutation(len(crops))
         val_count = min(int(data["val_count"]), len(crops) // 5)
@@ -88,13 +89,16 @@ def split_small_words(crops: list[Crop], share: float, seed: int) -> tuple[list[
     return [crops[i] for i in sorted(order[:count])], [crops[i] for i in sorted(order[count:])]
 
 
+def validation_protocol(cfg: dict) -> str:
+    """How ``validation.data``'s words are made small (the evaluation protocol; ``half`` unset)."""
+    return (cfg.get("validation") or {}).get("protocol") or "half"
+
+
 def validation_set(cfg: dict, crops: list[Crop], degrade: DegradeConfig, **kwargs) -> PairDataset:
     """Validation pairs: made by ``validation.protocol`` from ``validation.data`` crops, else by
     the training simulation (seeded, the same at every validation)."""
-    vcfg = cfg.get("validation") or {}
-    if vcfg.get("data"):
-        protocol = vcfg.get("protocol") or "half"
-        crops = [replace(c, protocol=protocol) for c in crops]
+    if (cfg.get("validation") or {}).get("data"):
+        crops = [replace(c, protocol=validation_protocol(cfg)) for c in crops]
     return PairDataset(crops, degrade, **kwargs)
 
 
@@ -106,7 +110,7 @@ def validation_source(cfg: dict) -> str:
     cap = vcfg.get("max_crop_height")
     names = ", ".join(Path(str(s)).name for s in vcfg["data"])
     share = float(cfg["data"].get("small_word_share") or 0.0)
-    return (f"{vcfg.get('protocol') or 'half'} protocol on {names}" + (f" crops <= {cap} px" if cap else "")
+    return (f"{validation_protocol(cfg)} protocol on {names}" + (f" crops <= {cap} px" if cap else "")
             + (f", less the {share:g} share trained on" if share else ""))
 
 
